@@ -1,0 +1,404 @@
+"""The training loop: the alternating game of Goodfellow et al. (2014), Algorithm 1.
+
+:func:`train` runs ``config.d_steps`` discriminator steps, then one generator step, for
+``config.steps`` iterations. Around that core it does what a GAN user expects:
+
+* the loss by name (:mod:`gan_lib.losses`), separate learning rates and Adam betas for
+  the two players (TTUR, Heusel et al., 2017);
+* a gradient penalty (WGAN-GP) or R1 penalty with a lazy interval (Karras et al.,
+  2020), weight clipping (WGAN);
+* an exponential moving average of the generator's weights (Karras et al., 2018);
+* bf16 autocast on CUDA with the penalties in fp32, ``channels_last`` for images;
+* a ``tqdm`` progress bar, a returned loss history, a hook called every N steps;
+* atomic checkpoints that resume *exactly* (models, optimizers, EMA, grad scaler,
+  every RNG state, data order, step, history), loaded with ``weights_only=True``;
+* a guard that stops with :class:`NonFiniteError` when a loss or a weight becomes NaN
+  or infinite, without overwriting the last good checkpoint.
+
+The loop reads the device only every ``log_every`` steps (to log and to check
+finiteness), so a training step itself never waits on the GPU.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from gan_lib import checkpoint as ckpt
+from gan_lib import losses
+from gan_lib.regularizers import clip_weights_, gradient_penalty, r1_penalty
+
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run. Paper presets are plain dicts of these fields."""
+
+    steps: int = 1000  # generator steps to reach (a resumed run continues to this)
+    batch_size: int = 64
+    loss: str = "non_saturating"  # a name from gan_lib.losses.names()
+    d_steps: int = 1  # discriminator (critic) steps per generator step: k
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4  # TTUR: a larger lr_d than lr_g
+    betas_g: tuple[float, float] = (0.5, 0.999)
+    betas_d: tuple[float, float] = (0.5, 0.999)
+    gp_weight: float = 0.0  # lambda of WGAN-GP (10 in Gulrajani et al.)
+    r1_gamma: float = 0.0  # gamma of R1; the penalty is weighted gamma / 2
+    reg_interval: int = 1  # lazy regularization: penalize every N D steps, weight * N
+    clip_value: float | None = None  # WGAN weight clipping (0.01 in Arjovsky et al.)
+    ema_decay: float | None = None  # e.g. 0.999; None: no EMA generator
+    seed: int = 0
+    precision: Precision = "auto"  # auto: bf16 on CUDA, fp32 on CPU
+    channels_last: bool | None = None  # None: on CUDA for 4-D (image) data
+    device: str | None = None  # None: gan_lib.profiles.device()
+    log_every: int = 10  # read losses from the device and check finiteness
+    hook_every: int = 0  # call the hook every N steps (0: never)
+    checkpoint_path: str | None = None
+    checkpoint_every: int = 0  # 0: only at the end (when checkpoint_path is set)
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        losses.get(self.loss)  # unknown names fail here, before any work
+        positive = ("steps", "batch_size", "d_steps", "reg_interval", "log_every")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive int; got {value!r}")
+        for name in ("hook_every", "checkpoint_every"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"TrainConfig.{name} must be >= 0")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"ema_decay must lie in (0, 1); got {self.ema_decay}")
+        if self.precision not in ("auto", "fp32", "bf16", "fp16"):
+            raise ValueError(
+                f"precision must be auto, fp32, bf16 or fp16; got {self.precision!r}"
+            )
+        self.betas_g, self.betas_d = tuple(self.betas_g), tuple(self.betas_d)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+class Snapshot(NamedTuple):
+    """What a hook sees: the step and the three networks (``G_ema`` may be ``G``)."""
+
+    step: int
+    G: nn.Module
+    D: nn.Module
+    G_ema: nn.Module
+
+
+Hook = Callable[[Snapshot], "dict[str, float] | None"]
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns."""
+
+    G: nn.Module
+    D: nn.Module
+    G_ema: nn.Module  # the EMA generator, or G itself without EMA
+    step: int
+    history: dict[str, list] = field(default_factory=dict)
+
+
+class NonFiniteError(RuntimeError):
+    """A loss or a weight became NaN or infinite; the last checkpoint was kept."""
+
+
+# --- data: a tensor of samples (shuffled each epoch) or a sampling function ----------
+
+
+class DataStream:
+    """Minibatches of real samples, resumable exactly.
+
+    ``source`` is either a tensor ``(N, ...)`` of training samples, reshuffled every
+    epoch with torch's global RNG, or a callable ``sample(batch_size) -> (B, ...)``
+    drawing fresh samples (the toy distributions) from torch's global RNG.
+    """
+
+    def __init__(self, source: Tensor | Callable[[int], Tensor], batch_size: int):
+        if isinstance(source, Tensor):
+            if source.dim() < 2 or source.shape[0] < batch_size:
+                raise ValueError(
+                    f"a data tensor must be (N, ...) with N >= batch_size={batch_size}; "
+                    f"got shape {tuple(source.shape)}"
+                )
+        elif not callable(source):
+            raise TypeError(f"data must be a tensor or a callable; got {type(source)}")
+        self.source, self.batch_size = source, batch_size
+        self.order: Tensor | None = None
+        self.position = 0
+
+    def next(self) -> Tensor:
+        if not isinstance(self.source, Tensor):
+            return self.source(self.batch_size)
+        n = self.source.shape[0]
+        if self.order is None or self.position + self.batch_size > n:
+            self.order, self.position = torch.randperm(n), 0  # a new epoch
+        idx = self.order[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        return self.source[idx]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"order": self.order, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.order, self.position = state["order"], state["position"]
+
+
+# --- performance plumbing ------------------------------------------------------------
+
+
+def _autocast_dtype(precision: Precision, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for plain fp32 (always on CPU unless asked)."""
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def _is_image_data(data: Tensor | Callable[[int], Tensor]) -> bool:
+    sample = data[:1] if isinstance(data, Tensor) else data(1)
+    return sample.dim() == 4  # (N, C, H, W)
+
+
+def _to_device(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+@torch.no_grad()
+def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
+    r"""``theta_ema <- decay * theta_ema + (1 - decay) * theta``; buffers are copied."""
+    for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+        p_ema.lerp_(p, 1 - decay)
+    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+        b_ema.copy_(b)
+
+
+def _all_finite(*modules: nn.Module) -> bool:
+    """One device read: are all parameters of the modules finite?"""
+    flags = [torch.isfinite(p).all() for m in modules for p in m.parameters()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+# --- the loop ------------------------------------------------------------------------
+
+
+def train(
+    G: nn.Module,
+    D: nn.Module,
+    data: Tensor | Callable[[int], Tensor],
+    config: TrainConfig,
+    hook: Hook | None = None,
+    resume: bool = True,
+) -> TrainResult:
+    """Train ``G`` against ``D`` on ``data``; see the module docstring.
+
+    Args:
+        G: generator, ``z: (B, G.z_dim) -> x: (B, ...)``; must have a ``z_dim``.
+        D: discriminator, ``x -> logits (B,)`` or ``(B, 1)``.
+        data: a tensor of real samples ``(N, ...)`` or a callable
+            ``sample(batch_size) -> (B, ...)``.
+        config: the run's :class:`TrainConfig`.
+        hook: called as ``hook(Snapshot)`` every ``config.hook_every`` steps and at the
+            end; a returned dict of numbers is recorded in ``history["hook"]``.
+        resume: continue from ``config.checkpoint_path`` when that file exists.
+    """
+    if not isinstance(getattr(G, "z_dim", None), int):
+        raise AttributeError("G must have an int attribute z_dim (the latent size)")
+    device = torch.device(config.device) if config.device else _default_device()
+    d_loss_fn, g_loss_fn = losses.get(config.loss)
+    g_uses_real = losses.generator_uses_real(config.loss)
+    amp_dtype = _autocast_dtype(config.precision, device)
+    image_data = _is_image_data(data)  # peeks before seeding: no effect on the run
+    stream = DataStream(data, config.batch_size)
+    channels_last = image_data and (
+        config.channels_last
+        if config.channels_last is not None
+        else device.type == "cuda"
+    )
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+
+    torch.manual_seed(config.seed)
+    G.to(device, memory_format=memory_format).train()
+    D.to(device, memory_format=memory_format).train()
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if config.ema_decay else G
+    opt_G = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas_g)
+    opt_D = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas_d)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
+    history: dict[str, list] = {"step": [], "loss_D": [], "loss_G": [], "penalty": []}
+    history["hook"] = []
+    step = 0
+
+    path = Path(config.checkpoint_path) if config.checkpoint_path else None
+    if resume and path is not None and path.exists():
+        state = ckpt.load(path, map_location=device)
+        G.load_state_dict(state["G"])
+        D.load_state_dict(state["D"])
+        if config.ema_decay:
+            G_ema.load_state_dict(state["G_ema"])
+        opt_G.load_state_dict(state["opt_G"])
+        opt_D.load_state_dict(state["opt_D"])
+        scaler.load_state_dict(state["scaler"])
+        stream.load_state_dict(state["data"])
+        ckpt.set_rng_state(state["rng"])
+        history, step = state["history"], state["step"]
+
+    def save() -> None:
+        ckpt.save_atomic(
+            {
+                "G": G.state_dict(),
+                "D": D.state_dict(),
+                "G_ema": G_ema.state_dict() if config.ema_decay else {},
+                "opt_G": opt_G.state_dict(),
+                "opt_D": opt_D.state_dict(),
+                "scaler": scaler.state_dict(),
+                "data": stream.state_dict(),
+                "rng": ckpt.rng_state(),
+                "history": history,
+                "step": step,
+                "config": config.to_json(),
+                "specs": json.dumps(
+                    {
+                        "G": getattr(G, "gan_lib_spec", None),
+                        "D": getattr(D, "gan_lib_spec", None),
+                    }
+                ),
+            },
+            path,
+        )
+
+    def autocast() -> torch.autocast:
+        return torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+
+    def sample_z() -> Tensor:
+        return torch.randn(config.batch_size, G.z_dim, device=device)
+
+    pending: list[Tensor] = []  # per-step (loss_D, loss_G, penalty), still on device
+    d_step_count = step * config.d_steps
+    bar = tqdm(
+        total=config.steps, initial=step, disable=not config.progress, desc="train"
+    )
+    while step < config.steps:
+        # ---- k discriminator steps: minimize d_loss (+ weighted penalty) ------------
+        G.requires_grad_(False)
+        D.requires_grad_(True)
+        penalty = torch.zeros((), device=device)
+        for _ in range(config.d_steps):
+            x_real = _to_device(stream.next(), device, channels_last)
+            with torch.no_grad(), autocast():
+                x_fake = G(sample_z())
+            with autocast():
+                loss_D = d_loss_fn(D(x_real).float(), D(x_fake).float())
+            lazy = d_step_count % config.reg_interval == 0
+            if lazy and config.gp_weight > 0:  # penalties run in fp32 (no autocast)
+                penalty = gradient_penalty(D, x_real, x_fake.float())
+                loss_D = loss_D + config.gp_weight * config.reg_interval * penalty
+            if lazy and config.r1_gamma > 0:
+                penalty = r1_penalty(D, x_real)
+                loss_D = loss_D + config.r1_gamma / 2 * config.reg_interval * penalty
+            opt_D.zero_grad(set_to_none=True)
+            scaler.scale(loss_D).backward()
+            scaler.step(opt_D)
+            scaler.update()
+            if config.clip_value is not None:
+                clip_weights_(D, config.clip_value)
+            d_step_count += 1
+
+        # ---- one generator step: minimize g_loss ------------------------------------
+        G.requires_grad_(True)
+        D.requires_grad_(False)
+        with autocast():
+            x_fake = G(sample_z())
+            fake_logits = D(x_fake).float()
+            if g_uses_real:
+                x_real = _to_device(stream.next(), device, channels_last)
+                real_logits = D(x_real).float()
+            else:
+                real_logits = fake_logits.detach()  # unused by these losses
+            loss_G = g_loss_fn(real_logits, fake_logits)
+        opt_G.zero_grad(set_to_none=True)
+        scaler.scale(loss_G).backward()
+        scaler.step(opt_G)
+        scaler.update()
+        if config.ema_decay:
+            update_ema(G_ema, G, config.ema_decay)
+        step += 1
+        bar.update(1)
+        pending.append(torch.stack([loss_D.detach(), loss_G.detach(), penalty.detach()]))
+
+        # ---- every log_every steps: one device read, the finiteness guard -----------
+        at_end = step == config.steps
+        due_checkpoint = path is not None and (
+            at_end or (config.checkpoint_every and step % config.checkpoint_every == 0)
+        )
+        if step % config.log_every == 0 or at_end or due_checkpoint:
+            values = torch.stack(pending).float().cpu()  # (n, 3): the only sync
+            first = step - len(pending) + 1
+            pending.clear()
+            if not torch.isfinite(values).all() or not _all_finite(G, D):
+                last = "no checkpoint was written" if path is None else (
+                    f"the last good checkpoint, {path}, was left as it was"
+                )
+                raise NonFiniteError(
+                    f"a loss or a weight became non-finite between steps {first} and "
+                    f"{step} (loss {config.loss}, lr_d {config.lr_d}, lr_g "
+                    f"{config.lr_g}); {last}"
+                )
+            history["step"] += list(range(first, step + 1))
+            history["loss_D"] += values[:, 0].tolist()
+            history["loss_G"] += values[:, 1].tolist()
+            history["penalty"] += values[:, 2].tolist()
+            bar.set_postfix(loss_D=f"{values[-1, 0]:.3f}", loss_G=f"{values[-1, 1]:.3f}")
+        if hook is not None and (
+            at_end or (config.hook_every and step % config.hook_every == 0)
+        ):
+            G_ema.eval()
+            with torch.no_grad():
+                metrics = hook(Snapshot(step, G, D, G_ema))
+            G.train()  # G_ema may be G itself
+            if metrics:
+                history["hook"].append({"step": step, **metrics})
+        if due_checkpoint:
+            save()
+    bar.close()
+    D.requires_grad_(True)
+    return TrainResult(G=G, D=D, G_ema=G_ema, step=step, history=history)
+
+
+def _default_device() -> torch.device:
+    from gan_lib import profiles  # the loop runs without a profile too
+
+    return profiles.device()
+
+
+def load_generator(path: str | Path, ema: bool = True) -> nn.Module:
+    """Rebuild the generator saved in a checkpoint (it must come from ``models.get``).
+
+    Returns the EMA weights when the run kept an EMA and ``ema`` is true.
+    """
+    from gan_lib import models
+
+    state = ckpt.load(path)
+    spec = json.loads(state["specs"])["G"]
+    if spec is None:
+        raise ValueError(
+            f"{path} holds a generator not built by gan_lib.models.get, so its "
+            "constructor arguments are unknown; build it yourself and load "
+            "state['G'] into it"
+        )
+    G = models.get(spec["name"], **spec["kwargs"])
+    weights = state["G_ema"] if ema and state["G_ema"] else state["G"]
+    G.load_state_dict(weights)
+    return G.eval()
