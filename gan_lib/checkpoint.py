@@ -23,7 +23,7 @@ import torch
 
 
 def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
-    """``torch.save(state)`` to ``path`` through a temporary file and an atomic rename."""
+    """``torch.save(state)`` to ``path`` via a temporary file and an atomic rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

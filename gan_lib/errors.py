@@ -8,8 +8,8 @@ from collections.abc import Iterable
 class UnknownNameError(KeyError, ValueError):
     """Raised by every lookup by name (losses, models, divergences, profiles).
 
-    It is both a ``KeyError`` (a failed lookup) and a ``ValueError`` (a bad argument), so
-    either ``except`` catches it; its message lists the names that are known.
+    It is both a ``KeyError`` (a failed lookup) and a ``ValueError`` (a bad
+    argument), so either ``except`` catches it; its message lists the known names.
     """
 
     def __init__(self, kind: str, name: object, known: Iterable[str]) -> None:

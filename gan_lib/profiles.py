@@ -26,6 +26,8 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from gan_lib.errors import UnknownNameError
+
 Profile = Literal["smoke", "cpu", "gpu"]
 PROFILES: tuple[Profile, ...] = ("smoke", "cpu", "gpu")
 ENV_VAR = "GAN_BOOK_PROFILE"
@@ -34,14 +36,13 @@ T = TypeVar("T")
 
 
 def current() -> Profile:
-    """The active profile: ``$GAN_BOOK_PROFILE``, else ``gpu`` with CUDA, else ``cpu``."""
+    """The active profile: ``$GAN_BOOK_PROFILE``; by default ``gpu`` with CUDA,
+    else ``cpu``."""
     name = os.environ.get(ENV_VAR, "").strip().lower()
     if not name:
         return "gpu" if torch.cuda.is_available() else "cpu"
-    if name not in PROFILES:
-        raise ValueError(
-            f"{ENV_VAR} must be one of {', '.join(PROFILES)}; got {name!r}"
-        )
+    if name not in PROFILES:  # "unknown GAN_BOOK_PROFILE value 'x'; known: cpu, ..."
+        raise UnknownNameError(f"{ENV_VAR} value", name, PROFILES)
     return name  # type: ignore[return-value]
 
 

@@ -48,7 +48,8 @@ def gradient_penalty(
     fake: Tensor,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    r"""WGAN-GP penalty (Gulrajani et al., 2017, Eq. 3), before its weight :math:`\lambda`.
+    r"""WGAN-GP penalty (Gulrajani et al., 2017, Eq. 3), before its weight
+    :math:`\lambda`.
 
     .. math::
         \mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} T(\hat x) \rVert_2 - 1)^2\big],
@@ -62,7 +63,8 @@ def gradient_penalty(
     _check_batch("fake", fake)
     if real.shape != fake.shape:
         raise ValueError(
-            "gradient_penalty interpolates real and fake samples pairwise, so they need "
+            "gradient_penalty interpolates real and fake samples pairwise, so they "
+            "need "
             f"the same shape; got real {tuple(real.shape)} and fake {tuple(fake.shape)}"
         )
     eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (N, 1, ..., 1)

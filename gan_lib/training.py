@@ -73,10 +73,15 @@ class TrainConfig:
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive int; got {value!r}")
+                raise ValueError(
+                    f"TrainConfig.{name} must be a positive int; got {value!r}"
+                )
         for name in ("hook_every", "checkpoint_every"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"TrainConfig.{name} must be >= 0")
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(
+                    f"TrainConfig.{name} must be an int >= 0; got {value!r}"
+                )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must lie in (0, 1); got {self.ema_decay}")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
@@ -131,7 +136,8 @@ class DataStream:
         if isinstance(source, Tensor):
             if source.dim() < 2 or source.shape[0] < batch_size:
                 raise ValueError(
-                    f"a data tensor must be (N, ...) with N >= batch_size={batch_size}; "
+                    "a data tensor must be (N, ...) with N >= "
+                    f"batch_size={batch_size}; "
                     f"got shape {tuple(source.shape)}"
                 )
         elif not callable(source):
@@ -180,9 +186,9 @@ def _to_device(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
 @torch.no_grad()
 def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
     r"""``theta_ema <- decay * theta_ema + (1 - decay) * theta``; buffers are copied."""
-    for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+    for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
         p_ema.lerp_(p, 1 - decay)
-    for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+    for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
         b_ema.copy_(b)
 
 
@@ -190,6 +196,66 @@ def _all_finite(*modules: nn.Module) -> bool:
     """One device read: are all parameters of the modules finite?"""
     flags = [torch.isfinite(p).all() for m in modules for p in m.parameters()]
     return bool(torch.stack(flags).all()) if flags else True
+
+
+# --- what a checkpoint holds --------------------------------------------------------
+
+
+@dataclass
+class RunState:
+    """Everything a run changes as it trains, so everything a checkpoint must hold."""
+
+    G: nn.Module
+    D: nn.Module
+    G_ema: nn.Module  # G itself when the run keeps no EMA
+    opt_G: torch.optim.Optimizer
+    opt_D: torch.optim.Optimizer
+    scaler_G: torch.amp.GradScaler  # only active for fp16
+    scaler_D: torch.amp.GradScaler
+    stream: DataStream
+    config: TrainConfig
+    step: int = 0
+    history: dict[str, list] = field(
+        default_factory=lambda: {
+            "step": [],
+            "loss_D": [],
+            "loss_G": [],
+            "penalty": [],
+            "hook": [],
+        }
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        specs = {"G": getattr(self.G, "gan_lib_spec", None)}
+        specs["D"] = getattr(self.D, "gan_lib_spec", None)
+        return {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema is not self.G else {},
+            "opt_G": self.opt_G.state_dict(),
+            "opt_D": self.opt_D.state_dict(),
+            "scaler_G": self.scaler_G.state_dict(),
+            "scaler_D": self.scaler_D.state_dict(),
+            "data": self.stream.state_dict(),
+            "rng": ckpt.rng_state(),
+            "history": self.history,
+            "step": self.step,
+            "config": self.config.to_json(),
+            "specs": json.dumps(specs),  # how to rebuild G and D (models.get)
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        if self.G_ema is not self.G:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        self.scaler_G.load_state_dict(state["scaler_G"])
+        self.scaler_D.load_state_dict(state["scaler_D"])
+        self.stream.load_state_dict(state["data"])
+        ckpt.set_rng_state(state["rng"])
+        self.history, self.step = state["history"], state["step"]
 
 
 # --- the loop ------------------------------------------------------------------------
@@ -210,7 +276,8 @@ def train(
         D: discriminator, ``x -> logits (B,)`` or ``(B, 1)``.
         data: a tensor of real samples ``(N, ...)`` or a callable
             ``sample(batch_size) -> (B, ...)``.
-        config: the run's :class:`TrainConfig`.
+        config: the run's :class:`TrainConfig`. ``config.seed`` reseeds torch's
+            global generator at the start (models are built by the caller, before).
         hook: called as ``hook(Snapshot)`` every ``config.hook_every`` steps and at the
             end; a returned dict of numbers is recorded in ``history["hook"]``.
         resume: continue from ``config.checkpoint_path`` when that file exists.
@@ -221,82 +288,53 @@ def train(
     d_loss_fn, g_loss_fn = losses.get(config.loss)
     g_uses_real = losses.generator_uses_real(config.loss)
     amp_dtype = _autocast_dtype(config.precision, device)
+    stream = DataStream(data, config.batch_size)  # checks data before the peek
     image_data = _is_image_data(data)  # peeks before seeding: no effect on the run
-    stream = DataStream(data, config.batch_size)
-    channels_last = image_data and (
-        config.channels_last
-        if config.channels_last is not None
-        else device.type == "cuda"
-    )
+    if config.channels_last is None:
+        channels_last = image_data and device.type == "cuda"
+    else:
+        channels_last = image_data and config.channels_last
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
     torch.manual_seed(config.seed)
     G.to(device, memory_format=memory_format).train()
     D.to(device, memory_format=memory_format).train()
-    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if config.ema_decay else G
-    opt_G = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas_g)
-    opt_D = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas_d)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
-    history: dict[str, list] = {"step": [], "loss_D": [], "loss_G": [], "penalty": []}
-    history["hook"] = []
-    step = 0
-
+    fp16 = amp_dtype == torch.float16
+    run = RunState(
+        G=G,
+        D=D,
+        G_ema=copy.deepcopy(G).eval().requires_grad_(False) if config.ema_decay else G,
+        opt_G=torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas_g),
+        opt_D=torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas_d),
+        scaler_G=torch.amp.GradScaler(device.type, enabled=fp16),
+        scaler_D=torch.amp.GradScaler(device.type, enabled=fp16),
+        stream=stream,
+        config=config,
+    )
+    opt_G, opt_D, scaler_G, scaler_D = run.opt_G, run.opt_D, run.scaler_G, run.scaler_D
     path = Path(config.checkpoint_path) if config.checkpoint_path else None
     if resume and path is not None and path.exists():
-        state = ckpt.load(path, map_location=device)
-        G.load_state_dict(state["G"])
-        D.load_state_dict(state["D"])
-        if config.ema_decay:
-            G_ema.load_state_dict(state["G_ema"])
-        opt_G.load_state_dict(state["opt_G"])
-        opt_D.load_state_dict(state["opt_D"])
-        scaler.load_state_dict(state["scaler"])
-        stream.load_state_dict(state["data"])
-        ckpt.set_rng_state(state["rng"])
-        history, step = state["history"], state["step"]
-
-    def save() -> None:
-        ckpt.save_atomic(
-            {
-                "G": G.state_dict(),
-                "D": D.state_dict(),
-                "G_ema": G_ema.state_dict() if config.ema_decay else {},
-                "opt_G": opt_G.state_dict(),
-                "opt_D": opt_D.state_dict(),
-                "scaler": scaler.state_dict(),
-                "data": stream.state_dict(),
-                "rng": ckpt.rng_state(),
-                "history": history,
-                "step": step,
-                "config": config.to_json(),
-                "specs": json.dumps(
-                    {
-                        "G": getattr(G, "gan_lib_spec", None),
-                        "D": getattr(D, "gan_lib_spec", None),
-                    }
-                ),
-            },
-            path,
-        )
+        run.load_state_dict(ckpt.load(path, map_location=device))
 
     def autocast() -> torch.autocast:
-        return torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None)
+        return torch.autocast(device.type, dtype=amp_dtype, enabled=bool(amp_dtype))
 
     def sample_z() -> Tensor:
         return torch.randn(config.batch_size, G.z_dim, device=device)
 
+    def real_batch() -> Tensor:
+        return _to_device(run.stream.next(), device, channels_last)
+
     pending: list[Tensor] = []  # per-step (loss_D, loss_G, penalty), still on device
-    d_step_count = step * config.d_steps
-    bar = tqdm(
-        total=config.steps, initial=step, disable=not config.progress, desc="train"
-    )
-    while step < config.steps:
+    d_step_count = run.step * config.d_steps
+    bar = tqdm(total=config.steps, initial=run.step, disable=not config.progress)
+    while run.step < config.steps:
         # ---- k discriminator steps: minimize d_loss (+ weighted penalty) ------------
         G.requires_grad_(False)
         D.requires_grad_(True)
         penalty = torch.zeros((), device=device)
         for _ in range(config.d_steps):
-            x_real = _to_device(stream.next(), device, channels_last)
+            x_real = real_batch()
             with torch.no_grad(), autocast():
                 x_fake = G(sample_z())
             with autocast():
@@ -309,9 +347,9 @@ def train(
                 penalty = r1_penalty(D, x_real)
                 loss_D = loss_D + config.r1_gamma / 2 * config.reg_interval * penalty
             opt_D.zero_grad(set_to_none=True)
-            scaler.scale(loss_D).backward()
-            scaler.step(opt_D)
-            scaler.update()
+            scaler_D.scale(loss_D).backward()
+            scaler_D.step(opt_D)
+            scaler_D.update()
             if config.clip_value is not None:
                 clip_weights_(D, config.clip_value)
             d_step_count += 1
@@ -320,61 +358,69 @@ def train(
         G.requires_grad_(True)
         D.requires_grad_(False)
         with autocast():
-            x_fake = G(sample_z())
-            fake_logits = D(x_fake).float()
-            if g_uses_real:
-                x_real = _to_device(stream.next(), device, channels_last)
-                real_logits = D(x_real).float()
-            else:
-                real_logits = fake_logits.detach()  # unused by these losses
+            fake_logits = D(G(sample_z())).float()
+            # only the relativistic losses read D(x_real) in the generator step
+            real_logits = D(real_batch()).float() if g_uses_real else fake_logits
             loss_G = g_loss_fn(real_logits, fake_logits)
         opt_G.zero_grad(set_to_none=True)
-        scaler.scale(loss_G).backward()
-        scaler.step(opt_G)
-        scaler.update()
+        scaler_G.scale(loss_G).backward()
+        scaler_G.step(opt_G)
+        scaler_G.update()
         if config.ema_decay:
-            update_ema(G_ema, G, config.ema_decay)
-        step += 1
+            update_ema(run.G_ema, G, config.ema_decay)
+        run.step += 1
         bar.update(1)
-        pending.append(torch.stack([loss_D.detach(), loss_G.detach(), penalty.detach()]))
+        pending.append(torch.stack([loss_D, loss_G, penalty]).detach())
 
-        # ---- every log_every steps: one device read, the finiteness guard -----------
-        at_end = step == config.steps
+        # ---- bookkeeping: log + finiteness guard, hook, checkpoint ------------------
+        step, at_end = run.step, run.step == config.steps
         due_checkpoint = path is not None and (
             at_end or (config.checkpoint_every and step % config.checkpoint_every == 0)
         )
         if step % config.log_every == 0 or at_end or due_checkpoint:
-            values = torch.stack(pending).float().cpu()  # (n, 3): the only sync
-            first = step - len(pending) + 1
-            pending.clear()
-            if not torch.isfinite(values).all() or not _all_finite(G, D):
-                last = "no checkpoint was written" if path is None else (
-                    f"the last good checkpoint, {path}, was left as it was"
-                )
-                raise NonFiniteError(
-                    f"a loss or a weight became non-finite between steps {first} and "
-                    f"{step} (loss {config.loss}, lr_d {config.lr_d}, lr_g "
-                    f"{config.lr_g}); {last}"
-                )
-            history["step"] += list(range(first, step + 1))
-            history["loss_D"] += values[:, 0].tolist()
-            history["loss_G"] += values[:, 1].tolist()
-            history["penalty"] += values[:, 2].tolist()
-            bar.set_postfix(loss_D=f"{values[-1, 0]:.3f}", loss_G=f"{values[-1, 1]:.3f}")
+            _log_or_stop(run, pending, path)
+            last = {k: f"{run.history[k][-1]:.3f}" for k in ("loss_D", "loss_G")}
+            bar.set_postfix(last)
         if hook is not None and (
             at_end or (config.hook_every and step % config.hook_every == 0)
         ):
-            G_ema.eval()
+            run.G_ema.eval()
+            rng = ckpt.rng_state()  # a hook's random draws must not steer the run
             with torch.no_grad():
-                metrics = hook(Snapshot(step, G, D, G_ema))
+                metrics = hook(Snapshot(step, G, D, run.G_ema))
+            ckpt.set_rng_state(rng)  # (else a resumed run, hooked once more, drifts)
             G.train()  # G_ema may be G itself
             if metrics:
-                history["hook"].append({"step": step, **metrics})
+                run.history["hook"].append({"step": step, **metrics})
         if due_checkpoint:
-            save()
+            ckpt.save_atomic(run.state_dict(), path)
     bar.close()
     D.requires_grad_(True)
-    return TrainResult(G=G, D=D, G_ema=G_ema, step=step, history=history)
+    return TrainResult(G=G, D=D, G_ema=run.G_ema, step=run.step, history=run.history)
+
+
+def _log_or_stop(run: RunState, pending: list[Tensor], path: Path | None) -> None:
+    """Move the pending losses to the history (the loop's one device read), or raise
+    :class:`NonFiniteError` if a loss or a weight is NaN or infinite."""
+    values = torch.stack(pending).float().cpu()  # (n, 3)
+    first = run.step - len(pending) + 1
+    pending.clear()
+    if not torch.isfinite(values).all() or not _all_finite(run.G, run.D):
+        kept = (
+            "no checkpoint was written"
+            if path is None
+            else (f"the last good checkpoint, {path}, was left as it was")
+        )
+        c = run.config
+        raise NonFiniteError(
+            f"a loss or a weight became non-finite between steps {first} and "
+            f"{run.step} (loss {c.loss!r}, lr_d {c.lr_d}, lr_g {c.lr_g}); {kept}"
+        )
+    history = run.history
+    history["step"] += list(range(first, run.step + 1))
+    history["loss_D"] += values[:, 0].tolist()
+    history["loss_G"] += values[:, 1].tolist()
+    history["penalty"] += values[:, 2].tolist()
 
 
 def _default_device() -> torch.device:

@@ -28,6 +28,12 @@ def _check_count(n: int) -> None:
         raise ValueError(f"the number of samples must be a positive int; got {n!r}")
 
 
+def _check_positive(name: str, value: float) -> None:
+    """A length of zero (or NaN) would put every mode on the same point."""
+    if not value > 0:
+        raise ValueError(f"{name} must be positive; got {value!r}")
+
+
 @dataclass(frozen=True)
 class GaussianMixture1D:
     r"""The density :math:`p(x) = \sum_k \pi_k \, \mathcal N(x; \mu_k, \sigma_k^2)`.
@@ -45,7 +51,10 @@ class GaussianMixture1D:
     def __post_init__(self) -> None:
         means, stds = tuple(map(float, self.means)), tuple(map(float, self.stds))
         k = len(means)
-        weights = (1.0 / k,) * k if self.weights is None else tuple(map(float, self.weights))
+        if self.weights is not None:
+            weights = tuple(map(float, self.weights))
+        else:
+            weights = (1.0 / k,) * k if k else ()  # k == 0 is refused just below
         if k == 0 or len(stds) != k or len(weights) != k:
             raise ValueError(
                 "means, stds and weights need one entry per component; got "
@@ -54,7 +63,9 @@ class GaussianMixture1D:
         if min(stds) <= 0:
             raise ValueError(f"stds must be positive; got {stds}")
         if min(weights) < 0 or abs(sum(weights) - 1) > 1e-9:
-            raise ValueError(f"weights must be non-negative and sum to 1; got {weights}")
+            raise ValueError(
+                f"weights must be non-negative and sum to 1; got {weights}"
+            )
         object.__setattr__(self, "means", means)
         object.__setattr__(self, "stds", stds)
         object.__setattr__(self, "weights", weights)
@@ -77,9 +88,10 @@ class GaussianMixture1D:
         return (mu + sd * eps).float().unsqueeze(1)
 
     def support(self, width: float = 8.0) -> tuple[float, float]:
-        """An interval holding all but a negligible mass: ``width`` stds past each mode."""
-        lo = min(m - width * s for m, s in zip(self.means, self.stds))
-        hi = max(m + width * s for m, s in zip(self.means, self.stds))
+        """An interval holding all but negligible mass: ``width`` stds past each
+        mode."""
+        lo = min(m - width * s for m, s in zip(self.means, self.stds, strict=True))
+        hi = max(m + width * s for m, s in zip(self.means, self.stds, strict=True))
         return lo, hi
 
 
@@ -109,7 +121,7 @@ class GaussianMixture2D:
         return self.centers.shape[0]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` samples, shape ``(n, 2)``, float32: a uniform mode plus N(0, std^2 I)."""
+        """``n`` samples ``(n, 2)``, float32: a uniform mode plus N(0, std^2 I)."""
         return self.sample_with_modes(n, generator)[0]
 
     def sample_with_modes(
@@ -130,19 +142,25 @@ def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMi
     """
     if not isinstance(n_modes, int) or n_modes < 1:
         raise ValueError(f"n_modes must be a positive int; got {n_modes!r}")
+    _check_positive("radius", radius)
     angles = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
     centers = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
     return GaussianMixture2D(centers.float(), std)
 
 
-def grid(n_per_side: int = 5, spacing: float = 2.0, std: float = 0.05) -> GaussianMixture2D:
+def grid(
+    n_per_side: int = 5, spacing: float = 2.0, std: float = 0.05
+) -> GaussianMixture2D:
     """``n_per_side ** 2`` Gaussians on a square grid centred at the origin.
 
     The defaults give PacGAN's grid: centres at {-4, -2, 0, 2, 4}^2, std 0.05.
     """
     if not isinstance(n_per_side, int) or n_per_side < 1:
         raise ValueError(f"n_per_side must be a positive int; got {n_per_side!r}")
-    coords = (torch.arange(n_per_side, dtype=torch.float64) - (n_per_side - 1) / 2) * spacing
+    _check_positive("spacing", spacing)
+    coords = (
+        torch.arange(n_per_side, dtype=torch.float64) - (n_per_side - 1) / 2
+    ) * spacing
     xx, yy = torch.meshgrid(coords, coords, indexing="xy")
     centers = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
     return GaussianMixture2D(centers.float(), std)
@@ -159,12 +177,17 @@ def spiral(
     """
     if not isinstance(n_modes, int) or n_modes < 2:
         raise ValueError(f"n_modes must be an int >= 2; got {n_modes!r}")
+    _check_positive("radius", radius)
+    _check_positive("turns", turns)
     t = np.linspace(0.15, 1.0, 4096)
     theta = 2 * np.pi * turns * t
     path = np.stack([radius * t * np.cos(theta), radius * t * np.sin(theta)], axis=1)
-    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
+    arc = np.concatenate(
+        [[0.0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))]
+    )
     targets = np.linspace(0.0, arc[-1], n_modes)
     centers = np.stack(
-        [np.interp(targets, arc, path[:, 0]), np.interp(targets, arc, path[:, 1])], axis=1
+        [np.interp(targets, arc, path[:, 0]), np.interp(targets, arc, path[:, 1])],
+        axis=1,
     )
     return GaussianMixture2D(torch.from_numpy(centers).float(), std)

@@ -75,6 +75,8 @@ def mode_coverage(
         )
     if x.shape[0] == 0:
         raise ValueError("mode_coverage needs at least one sample; got 0")
+    if c.shape[0] == 0:
+        raise ValueError("mode_coverage needs at least one centre; got 0")
     if not std > 0:
         raise ValueError(f"std must be positive; got {std}")
     # squared distances (N, K), from |x|^2 - 2 x.c + |c|^2 in float64

@@ -34,8 +34,7 @@ def mlp(
 ) -> nn.Sequential:
     """``n_layers`` hidden layers of width ``hidden``, then a linear output layer."""
     for arg, value in (("in_dim", in_dim), ("out_dim", out_dim), ("hidden", hidden)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int; got {value!r}")
+        _check_positive_int(arg, value)
     if not isinstance(n_layers, int) or n_layers < 0:
         raise ValueError(f"n_layers must be a non-negative int; got {n_layers!r}")
     layers: list[nn.Module] = []
@@ -45,6 +44,11 @@ def mlp(
         width = hidden
     layers.append(nn.Linear(width, out_dim))
     return nn.Sequential(*layers)
+
+
+def _check_positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
 
 
 def _check_input(x: Tensor, dim: int, name: str) -> None:
@@ -73,6 +77,7 @@ class MLPGenerator(nn.Module):
         activation: Activation = "relu",
     ) -> None:
         super().__init__()
+        _check_positive_int("z_dim", z_dim)  # named as the caller named it
         self.z_dim, self.out_dim = z_dim, out_dim
         self.net = mlp(z_dim, out_dim, hidden, n_layers, activation)
 

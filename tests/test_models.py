@@ -1,0 +1,252 @@
+"""Every registered model: output shapes, gradient flow, the registry's contract.
+
+A new model family adds its small test arguments to ``SMALL`` below;
+``test_every_registered_model_has_small_test_arguments`` fails until it does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import pytest
+import torch
+from torch import nn
+
+from gan_lib import models
+from gan_lib.errors import UnknownNameError
+from gan_lib.models import registry
+from gan_lib.regularizers import power_iteration
+
+BATCH = 5
+
+
+class Case:
+    """How to build a small instance and feed it, and the output shape expected."""
+
+    def __init__(
+        self,
+        kwargs: dict,
+        make_input: Callable[[torch.Generator], torch.Tensor],
+        out_shape: tuple[int, ...],
+        role: str,
+    ) -> None:
+        self.kwargs, self.make_input = kwargs, make_input
+        self.out_shape, self.role = out_shape, role
+
+
+def randn(*shape: int) -> Callable[[torch.Generator], torch.Tensor]:
+    return lambda g: torch.randn(*shape, generator=g)
+
+
+SMALL: dict[str, Case] = {
+    "mlp_generator": Case(
+        dict(z_dim=3, out_dim=2, hidden=16, n_layers=2),
+        randn(BATCH, 3),
+        (BATCH, 2),
+        "generator",
+    ),
+    "mlp_discriminator": Case(
+        dict(in_dim=2, hidden=16, n_layers=2),
+        randn(BATCH, 2),
+        (BATCH,),
+        "discriminator",
+    ),
+}
+
+
+def build(name: str, **overrides) -> nn.Module:
+    torch.manual_seed(0)
+    return models.get(name, **{**SMALL[name].kwargs, **overrides})
+
+
+def test_every_registered_model_has_small_test_arguments():
+    assert set(models.names()) <= set(SMALL), "add the new model to SMALL"
+    assert models.names() == sorted(models.names())
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_output_shape_and_dtype(name):
+    case = SMALL[name]
+    model = build(name)
+    out = model(case.make_input(torch.Generator().manual_seed(1)))
+    assert out.shape == case.out_shape
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_gradients_flow_to_every_parameter(name):
+    case = SMALL[name]
+    model = build(name)
+    g = torch.Generator().manual_seed(2)
+    out = model(case.make_input(g))
+    (out * torch.randn(out.shape, generator=g)).sum().backward()
+    named = list(model.named_parameters())
+    assert named, "a model with no parameters cannot be trained"
+    for param_name, p in named:
+        assert p.grad is not None, f"no gradient reaches {param_name}"
+        assert torch.isfinite(p.grad).all(), param_name
+        assert p.grad.abs().sum().item() > 0, f"zero gradient at {param_name}"
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_output_depends_on_each_sample_only(name):
+    # batch independence: sample i's output does not change when sample j does
+    case = SMALL[name]
+    model = build(name).eval()
+    x = case.make_input(torch.Generator().manual_seed(3))
+    y = x.clone()
+    y[1:] = y[1:] + 1.0
+    assert torch.allclose(model(x)[0], model(y)[0])
+    assert not torch.allclose(model(x)[1:], model(y)[1:])
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_spec_is_recorded_and_rebuilds_the_same_architecture(name):
+    model = build(name)
+    spec = model.gan_lib_spec
+    assert spec == {"name": name, "kwargs": SMALL[name].kwargs}
+    spec = json.loads(json.dumps(spec))  # what a checkpoint stores
+    rebuilt = models.get(spec["name"], **spec["kwargs"])
+    rebuilt.load_state_dict(model.state_dict())  # same parameter names and shapes
+    x = SMALL[name].make_input(torch.Generator().manual_seed(4))
+    assert torch.equal(rebuilt(x), model(x))
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in models.names() if SMALL[n].role == "discriminator"]
+)
+def test_discriminators_return_one_logit_per_sample_unbounded(name):
+    model = build(name)
+    x = SMALL[name].make_input(torch.Generator().manual_seed(5)) * 50
+    logits = model(x)
+    assert logits.shape == (BATCH,)
+    # logits, not probabilities: a large input leaves [0, 1]
+    assert ((logits < 0) | (logits > 1)).any()
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in models.names() if SMALL[n].role == "generator"]
+)
+def test_generators_expose_z_dim(name):
+    model = build(name)
+    z_dim = SMALL[name].make_input(torch.Generator()).shape[1]
+    assert model.z_dim == z_dim
+
+
+# --- the MLPs in detail ------------------------------------------------------------
+
+
+def test_mlp_depth_width_and_activation_follow_arguments():
+    model = models.get(
+        "mlp_generator", z_dim=3, out_dim=2, hidden=7, n_layers=4, activation="tanh"
+    )
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [
+        (3, 7),
+        (7, 7),
+        (7, 7),
+        (7, 7),
+        (7, 2),
+    ]
+    assert sum(isinstance(m, nn.Tanh) for m in model.modules()) == 4
+    d = models.get("mlp_discriminator", in_dim=2, hidden=4, n_layers=1)
+    slopes = [m.negative_slope for m in d.modules() if isinstance(m, nn.LeakyReLU)]
+    assert slopes == [0.2]
+    n_params = sum(p.numel() for p in d.parameters())
+    assert n_params == (2 * 4 + 4) + (4 * 1 + 1)
+
+
+def test_mlp_with_no_hidden_layer_is_affine():
+    model = models.get("mlp_discriminator", in_dim=3, hidden=8, n_layers=0)
+    linear = model.net[0]
+    x = torch.randn(4, 3)
+    expected = x @ linear.weight[0] + linear.bias[0]
+    assert torch.allclose(model(x), expected)
+
+
+def test_spectral_norm_discriminator_is_one_lipschitz():
+    model = build("mlp_discriminator", spectral_norm=True, hidden=32)
+    assert model.gan_lib_spec["kwargs"]["spectral_norm"] is True
+    model.train()
+    g = torch.Generator().manual_seed(6)
+    for _ in range(30):  # one power-iteration step per forward pass
+        model(torch.randn(BATCH, 2, generator=g))
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    assert len(linears) == 3
+    for layer in linears:
+        sigma = power_iteration(layer.weight, steps=500)
+        assert sigma.item() == pytest.approx(1.0, abs=1e-3)
+    x = torch.randn(200, 2, generator=g, requires_grad=True)
+    (grad,) = torch.autograd.grad(model(x).sum(), x)
+    assert grad.norm(dim=1).max().item() <= 1.0 + 1e-3
+    # gradients reach the unnormalized weights behind the parametrization
+    model(x.detach()).sum().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,match",
+    [
+        ("mlp_generator", dict(hidden=0), "hidden must be a positive int"),
+        ("mlp_generator", dict(z_dim=2.5), "z_dim must be a positive int"),
+        ("mlp_generator", dict(n_layers=-1), "n_layers must be a non-negative int"),
+        ("mlp_discriminator", dict(activation="sigmoid"), "activation must be one of"),
+    ],
+)
+def test_bad_constructor_arguments_raise(name, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        models.get(name, **kwargs)
+
+
+def test_wrong_input_shape_raises_with_expected_and_actual_shape():
+    g = build("mlp_generator")
+    with pytest.raises(ValueError, match=r"z must have shape \(N, 3\); got \(5, 4\)"):
+        g(torch.randn(5, 4))
+    d = build("mlp_discriminator")
+    with pytest.raises(ValueError, match=r"x must have shape \(N, 2\); got \(5,\)"):
+        d(torch.randn(5))
+
+
+# --- the registry ------------------------------------------------------------------
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    """A copy of the registry, so that test registrations do not leak."""
+    monkeypatch.setattr(registry, "_BUILDERS", dict(registry._BUILDERS))
+
+
+def test_registry_refuses_duplicate_names(scratch_registry):
+    @models.register("tiny_test_model")
+    def tiny(width: int = 2) -> nn.Module:
+        return nn.Linear(width, 1)
+
+    assert "tiny_test_model" in models.names()
+    assert models.get("tiny_test_model", width=3).in_features == 3
+    with pytest.raises(ValueError, match="'tiny_test_model' is already registered"):
+        models.register("tiny_test_model")(tiny)
+    with pytest.raises(ValueError, match="'mlp_generator' is already registered"):
+        models.register("mlp_generator")(tiny)
+    assert models.get("mlp_generator", **SMALL["mlp_generator"].kwargs).z_dim == 3
+
+
+@pytest.mark.parametrize("exception", [KeyError, ValueError, UnknownNameError])
+def test_unknown_model_name_lists_known_names(exception):
+    with pytest.raises(exception) as info:
+        models.get("mlp_gen")
+    message = str(info.value)
+    assert "'mlp_gen'" in message
+    for name in models.names():
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(hidden=torch.tensor(8)), dict(activation=nn.ReLU), dict(hidden={1, 2})],
+    ids=["tensor", "class", "set"],
+)
+def test_non_json_keyword_arguments_are_refused(kwargs):
+    with pytest.raises(TypeError, match="JSON-serializable"):
+        models.get("mlp_generator", **kwargs)
