@@ -19,12 +19,14 @@ Look a pair up by name::
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from functools import partial
+from typing import Callable, Literal, NamedTuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_lib import divergences
+from gan_lib.divergences import FDivergence
 from gan_lib.errors import UnknownNameError
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -43,10 +45,11 @@ def _check_logits(real_logits: Tensor, fake_logits: Tensor, paired: bool = False
             raise TypeError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
         if not t.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor; got {t.dtype}")
-        if t.dim() == 0 or t.dim() > 2 or (t.dim() == 2 and t.shape[1] != 1):
+        bad_dim = t.dim() == 0 or t.dim() > 2 or (t.dim() == 2 and t.shape[1] != 1)
+        if bad_dim or t.shape[0] == 0:
             raise ValueError(
-                f"{name} must have shape (N,) or (N, 1) (one logit per sample); "
-                f"got {tuple(t.shape)}"
+                f"{name} must have shape (N,) or (N, 1) with N >= 1 (one logit per "
+                f"sample); got {tuple(t.shape)}"
             )
     if paired and real_logits.shape[0] != fake_logits.shape[0]:
         raise ValueError(
@@ -92,6 +95,32 @@ def generator_loss_non_saturating(real_logits: Tensor, fake_logits: Tensor) -> T
     """
     _check_logits(real_logits, fake_logits)
     return F.softplus(-fake_logits).mean()  # = -mean log sigmoid(T)
+
+
+# --- Salimans et al. (2016), Section 3.4: one-sided label smoothing ------------------
+
+
+def discriminator_loss_bce_smoothed(
+    real_logits: Tensor, fake_logits: Tensor, real_target: float = 0.9
+) -> Tensor:
+    r"""Binary cross-entropy with the *real* target lowered from 1 to ``real_target``.
+
+    .. math::
+        L_D = -\mathbb{E}_{x}\big[\alpha \log D(x) + (1 - \alpha)\log(1 - D(x))\big]
+              - \mathbb{E}_{z}[\log(1 - D(G(z)))]
+
+    with :math:`\alpha` = ``real_target``: one-sided label smoothing (Salimans et al.,
+    2016, Section 3.4; Goodfellow, 2016, Section 4.2 suggests 0.9). The fake target
+    stays 0, so the optimal discriminator is
+    :math:`D^* = \alpha\, p_{data} / (p_{data} + p_g)`: still 0 where only fakes lie.
+    ``real_target = 1`` gives :func:`discriminator_loss_bce`.
+    """
+    _check_logits(real_logits, fake_logits)
+    if not isinstance(real_target, (int, float)) or not 0 < real_target <= 1:
+        raise ValueError(f"real_target must lie in (0, 1]; got {real_target!r}")
+    real_term = real_target * F.softplus(-real_logits)  # = -a log sigmoid(T)
+    real_term = real_term + (1 - real_target) * F.softplus(real_logits)  # (1-a) part
+    return real_term.mean() + F.softplus(fake_logits).mean()
 
 
 # --- Mao et al. (2017): least squares, targets a = 0 (fake), b = 1 (real), c = 1 -------
@@ -164,7 +193,8 @@ def discriminator_loss_relativistic(real_logits: Tensor, fake_logits: Tensor) ->
     Real and fake samples are paired by their index in the batch.
     """
     _check_logits(real_logits, fake_logits, paired=True)
-    return F.softplus(-(real_logits - fake_logits)).mean()
+    diff = real_logits.reshape(-1) - fake_logits.reshape(-1)  # (N,): never (N, N)
+    return F.softplus(-diff).mean()
 
 
 def generator_loss_relativistic(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -173,7 +203,8 @@ def generator_loss_relativistic(real_logits: Tensor, fake_logits: Tensor) -> Ten
     .. math:: L_G = -\mathbb{E}_{(x, z)}[\log \sigma(T(G(z)) - T(x))]
     """
     _check_logits(real_logits, fake_logits, paired=True)
-    return F.softplus(-(fake_logits - real_logits)).mean()
+    diff = fake_logits.reshape(-1) - real_logits.reshape(-1)  # (N,): never (N, N)
+    return F.softplus(-diff).mean()
 
 
 def discriminator_loss_relativistic_average(
@@ -206,11 +237,89 @@ def generator_loss_relativistic_average(
     return F.softplus(-fake_rel).mean() + F.softplus(real_rel).mean()
 
 
+# --- Nowozin et al. (2016): f-GAN, one pair per f-divergence --------------------------
+# Here the network's raw output v = V(x) plays the logit's part and the critic is
+# T = g_f(v), the divergence's output activation (gan_lib.divergences).
+
+
+def discriminator_loss_f_gan(
+    real_logits: Tensor, fake_logits: Tensor, *, divergence: FDivergence
+) -> Tensor:
+    r"""The f-GAN critic loss: minus the variational lower bound on :math:`D_f`.
+
+    .. math:: L_D = -\big(\mathbb{E}_x[g_f(V(x))]
+              - \mathbb{E}_z[f^*(g_f(V(G(z))))]\big)
+
+    Nowozin et al. (2016), Eq. 6: the critic *maximizes* the bound, whose supremum is
+    :math:`D_f(p_{data} \| p_g)` (Eq. 4). :math:`f^* \circ g_f` is computed in a
+    form that stays finite for every logit (``conjugate_of_activation``).
+    """
+    _check_logits(real_logits, fake_logits)
+    real_T = divergence.activation(real_logits)  # T(x) in dom f*
+    return divergence.conjugate_of_activation(fake_logits).mean() - real_T.mean()
+
+
+def generator_loss_f_gan(
+    real_logits: Tensor, fake_logits: Tensor, *, divergence: FDivergence
+) -> Tensor:
+    r"""The f-GAN generator loss of the saddle-point game (Nowozin et al., Eq. 6).
+
+    .. math:: L_G = -\mathbb{E}_z[f^*(g_f(V(G(z))))]
+
+    G minimizes the same objective that the critic maximizes; only its second term
+    depends on G. Because :math:`f^*` is non-decreasing, lowering :math:`L_G` raises
+    the critic's score of the fakes. For the GAN divergence it is the saturating
+    minimax loss plus :math:`\log 4`.
+    """
+    _check_logits(real_logits, fake_logits)
+    return -divergence.conjugate_of_activation(fake_logits).mean()
+
+
+def generator_loss_f_gan_alternative(
+    real_logits: Tensor, fake_logits: Tensor, *, divergence: FDivergence
+) -> Tensor:
+    r"""The alternative f-GAN generator loss (Nowozin et al., Section 3.2).
+
+    .. math:: L_G = -\mathbb{E}_z[g_f(V(G(z)))]
+
+    Same fixed points as the saddle loss, stronger gradients early in training; for
+    the GAN divergence it is exactly the non-saturating loss.
+    """
+    _check_logits(real_logits, fake_logits)
+    return -divergence.activation(fake_logits).mean()
+
+
+def f_gan(
+    divergence: str, generator: Literal["saddle", "alternative"] = "saddle"
+) -> LossPair:
+    """The f-GAN pair for a name of :func:`gan_lib.divergences.names`.
+
+    ``losses.get("f_gan:<name>")`` returns the ``saddle`` pair; ask for
+    ``generator="alternative"`` here to get the generator loss of Section 3.2.
+    """
+    div = divergences.get(divergence)
+    g_losses = {
+        "saddle": generator_loss_f_gan,
+        "alternative": generator_loss_f_gan_alternative,
+    }
+    if generator not in g_losses:
+        raise ValueError(
+            f"generator must be 'saddle' or 'alternative'; got {generator!r}"
+        )
+    return LossPair(
+        partial(discriminator_loss_f_gan, divergence=div),
+        partial(g_losses[generator], divergence=div),
+    )
+
+
 # --- the lookup ----------------------------------------------------------------------
 
 _REGISTRY: dict[str, LossPair] = {
     "minimax": LossPair(discriminator_loss_bce, generator_loss_minimax),
     "non_saturating": LossPair(discriminator_loss_bce, generator_loss_non_saturating),
+    "non_saturating_label_smoothing": LossPair(  # real target 0.9 (Salimans et al.)
+        discriminator_loss_bce_smoothed, generator_loss_non_saturating
+    ),
     "least_squares": LossPair(
         discriminator_loss_least_squares, generator_loss_least_squares
     ),
@@ -223,6 +332,9 @@ _REGISTRY: dict[str, LossPair] = {
         discriminator_loss_relativistic_average, generator_loss_relativistic_average
     ),
 }
+
+for _name in divergences.names():  # "f_gan:kl", "f_gan:reverse_kl", ...
+    _REGISTRY[f"f_gan:{_name}"] = f_gan(_name)
 
 
 _GENERATOR_USES_REAL = frozenset({"relativistic", "relativistic_average"})

@@ -1,5 +1,42 @@
 """Metrics for generative models, one file per metric."""
 
+from gan_lib.metrics.class_modes import ClassModeCoverage, class_mode_coverage
+from gan_lib.metrics.features import (
+    FeatureExtractor,
+    ModuleFeatureExtractor,
+    digits_cnn,
+    fid_inception,
+)
+from gan_lib.metrics.fid import (
+    GaussianStatistics,
+    fid_from_features,
+    fid_from_statistics,
+    frechet_distance,
+)
+from gan_lib.metrics.inception_score import inception_score
+from gan_lib.metrics.kid import kid
 from gan_lib.metrics.modes import ModeCoverage, mode_coverage
+from gan_lib.metrics.prdc import density_coverage, precision_recall
+from gan_lib.metrics.report import MetricReport, evaluate, reports_from_features
 
-__all__ = ["ModeCoverage", "mode_coverage"]
+__all__ = [
+    "ClassModeCoverage",
+    "FeatureExtractor",
+    "GaussianStatistics",
+    "MetricReport",
+    "ModeCoverage",
+    "ModuleFeatureExtractor",
+    "class_mode_coverage",
+    "density_coverage",
+    "digits_cnn",
+    "evaluate",
+    "fid_from_features",
+    "fid_from_statistics",
+    "fid_inception",
+    "frechet_distance",
+    "inception_score",
+    "kid",
+    "mode_coverage",
+    "precision_recall",
+    "reports_from_features",
+]
