@@ -102,9 +102,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: torch's own, like NumPy's BLAS uses its own)",
+    )
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
 
     real = random_feature_statistics(args.samples, args.dim, shift=0.0, seed=0)
     fake = random_feature_statistics(args.samples, args.dim, shift=0.1, seed=1)
