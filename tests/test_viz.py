@@ -9,6 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from gan_lib import models, training, viz
+from gan_lib.viz import training as viz_training
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +111,7 @@ def test_plot_losses_accepts_a_discriminator_alone_and_refuses_bad_histories():
 def test_moving_average_matches_a_direct_computation():
     values = np.arange(10, dtype=float)
     expected = [values[max(0, i - 2) : i + 1].mean() for i in range(10)]
-    np.testing.assert_allclose(viz._moving_average(values, 3), expected)
+    np.testing.assert_allclose(viz_training._moving_average(values, 3), expected)
 
 
 def test_capture_frame_in_1d_and_2d_and_plot_frames():
