@@ -30,12 +30,16 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from gan_lib import checkpoint as ckpt
 from gan_lib import losses
+from gan_lib.data.stream import Batch, DataStream, Source
 from gan_lib.regularizers import clip_weights_, gradient_penalty, r1_penalty
+from gan_lib.stabilization.feature_matching import feature_matching_loss
+from gan_lib.stabilization.unrolled import unroll, unrolled_forward
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
@@ -57,6 +61,9 @@ class TrainConfig:
     reg_interval: int = 1  # lazy regularization: penalize every N D steps, weight * N
     clip_value: float | None = None  # WGAN weight clipping (0.01 in Arjovsky et al.)
     ema_decay: float | None = None  # e.g. 0.999; None: no EMA generator
+    aux_weight: float = 1.0  # AC-GAN: weight of the class head's cross-entropy
+    feature_matching: bool = False  # G matches D.features means (Salimans et al.)
+    unroll_steps: int = 0  # K of unrolled GANs (Metz et al.); 0: plain G step
     seed: int = 0
     precision: Precision = "auto"  # auto: bf16 on CUDA, fp32 on CPU
     channels_last: bool | None = None  # None: on CUDA for 4-D (image) data
@@ -76,7 +83,7 @@ class TrainConfig:
                 raise ValueError(
                     f"TrainConfig.{name} must be a positive int; got {value!r}"
                 )
-        for name in ("hook_every", "checkpoint_every"):
+        for name in ("hook_every", "checkpoint_every", "unroll_steps"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise ValueError(
@@ -84,6 +91,8 @@ class TrainConfig:
                 )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must lie in (0, 1); got {self.ema_decay}")
+        if self.feature_matching and self.unroll_steps:
+            raise ValueError("feature_matching and unroll_steps > 0 cannot be combined")
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise ValueError(
                 f"precision must be auto, fp32, bf16 or fp16; got {self.precision!r}"
@@ -121,48 +130,6 @@ class NonFiniteError(RuntimeError):
     """A loss or a weight became NaN or infinite; the last checkpoint was kept."""
 
 
-# --- data: a tensor of samples (shuffled each epoch) or a sampling function ----------
-
-
-class DataStream:
-    """Minibatches of real samples, resumable exactly.
-
-    ``source`` is either a tensor ``(N, ...)`` of training samples, reshuffled every
-    epoch with torch's global RNG, or a callable ``sample(batch_size) -> (B, ...)``
-    drawing fresh samples (the toy distributions) from torch's global RNG.
-    """
-
-    def __init__(self, source: Tensor | Callable[[int], Tensor], batch_size: int):
-        if isinstance(source, Tensor):
-            if source.dim() < 2 or source.shape[0] < batch_size:
-                raise ValueError(
-                    "a data tensor must be (N, ...) with N >= "
-                    f"batch_size={batch_size}; "
-                    f"got shape {tuple(source.shape)}"
-                )
-        elif not callable(source):
-            raise TypeError(f"data must be a tensor or a callable; got {type(source)}")
-        self.source, self.batch_size = source, batch_size
-        self.order: Tensor | None = None
-        self.position = 0
-
-    def next(self) -> Tensor:
-        if not isinstance(self.source, Tensor):
-            return self.source(self.batch_size)
-        n = self.source.shape[0]
-        if self.order is None or self.position + self.batch_size > n:
-            self.order, self.position = torch.randperm(n), 0  # a new epoch
-        idx = self.order[self.position : self.position + self.batch_size]
-        self.position += self.batch_size
-        return self.source[idx]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"order": self.order, "position": self.position}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.order, self.position = state["order"], state["position"]
-
-
 # --- performance plumbing ------------------------------------------------------------
 
 
@@ -173,9 +140,30 @@ def _autocast_dtype(precision: Precision, device: torch.device) -> torch.dtype |
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
-def _is_image_data(data: Tensor | Callable[[int], Tensor]) -> bool:
-    sample = data[:1] if isinstance(data, Tensor) else data(1)
+def _is_image_data(data: Source) -> bool:
+    sample = (
+        data[:1] if isinstance(data, Tensor) else data(1) if callable(data) else data[0]
+    )
+    if isinstance(sample, tuple):
+        sample = sample[0]
     return sample.dim() == 4  # (N, C, H, W)
+
+
+def _check_conditional(G: nn.Module, D: nn.Module, data: Source) -> None:
+    """A labelled run needs ``G.num_classes``, and labels in ``[0, num_classes)``."""
+    num_classes = getattr(G, "num_classes", None)
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise AttributeError(
+            "the data come with labels, so G must be conditional: an int attribute "
+            "num_classes and forward(z, y)"
+        )
+    if isinstance(data, tuple):
+        y = data[1]
+        if y.min() < 0 or y.max() >= num_classes:
+            raise ValueError(
+                f"labels must lie in [0, G.num_classes) = [0, {num_classes}); got "
+                f"[{y.min().item()}, {y.max().item()}]"
+            )
 
 
 def _to_device(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
@@ -264,7 +252,7 @@ class RunState:
 def train(
     G: nn.Module,
     D: nn.Module,
-    data: Tensor | Callable[[int], Tensor],
+    data: Source,
     config: TrainConfig,
     hook: Hook | None = None,
     resume: bool = True,
@@ -272,10 +260,17 @@ def train(
     """Train ``G`` against ``D`` on ``data``; see the module docstring.
 
     Args:
-        G: generator, ``z: (B, G.z_dim) -> x: (B, ...)``; must have a ``z_dim``.
-        D: discriminator, ``x -> logits (B,)`` or ``(B, 1)``.
-        data: a tensor of real samples ``(N, ...)`` or a callable
-            ``sample(batch_size) -> (B, ...)``.
+        G: generator, ``z: (B, G.z_dim) -> x: (B, ...)``; must have a ``z_dim``. In a
+            conditional run, ``G(z, y)`` with ``y: (B,)`` int64 and an int attribute
+            ``G.num_classes``.
+        D: discriminator, ``x -> logits (B,)`` or ``(B, 1)``; ``D(x, y)`` in a
+            conditional run. An AC-GAN discriminator returns ``(logits (B,),
+            class_logits (B, K))`` and the loop adds ``config.aux_weight`` times the
+            class cross-entropy (real and fake labels for D, fake labels for G).
+            ``config.feature_matching`` needs ``D.features(x) -> (B, F)``.
+        data: a tensor of real samples ``(N, ...)``, a pair ``(x, y)`` with labels
+            ``(N,)`` int64 (a conditional run), or a callable
+            ``sample(batch_size) -> (B, ...)``; see :class:`DataStream`.
         config: the run's :class:`TrainConfig`. ``config.seed`` reseeds torch's
             global generator at the start (models are built by the caller, before).
         hook: called as ``hook(Snapshot)`` every ``config.hook_every`` steps and at the
@@ -289,6 +284,13 @@ def train(
     g_uses_real = losses.generator_uses_real(config.loss)
     amp_dtype = _autocast_dtype(config.precision, device)
     stream = DataStream(data, config.batch_size)  # checks data before the peek
+    conditional = stream.conditional  # peeks before seeding: no effect on the run
+    if conditional:
+        _check_conditional(G, D, data)
+        if config.unroll_steps:
+            raise ValueError("unroll_steps is implemented for unconditional runs only")
+    if config.feature_matching and not callable(getattr(D, "features", None)):
+        raise AttributeError("feature_matching needs D.features(x) -> (B, F)")
     image_data = _is_image_data(data)  # peeks before seeding: no effect on the run
     if config.channels_last is None:
         channels_last = image_data and device.type == "cuda"
@@ -319,11 +321,29 @@ def train(
     def autocast() -> torch.autocast:
         return torch.autocast(device.type, dtype=amp_dtype, enabled=bool(amp_dtype))
 
-    def sample_z() -> Tensor:
-        return torch.randn(config.batch_size, G.z_dim, device=device)
+    def real_batch() -> tuple[Tensor, Tensor | None]:
+        batch: Batch = run.stream.next()
+        x, y = batch if conditional else (batch, None)
+        x = _to_device(x, device, channels_last)
+        return x, (y.to(device, non_blocking=True) if conditional else None)
 
-    def real_batch() -> Tensor:
-        return _to_device(run.stream.next(), device, channels_last)
+    def fake_batch() -> tuple[Tensor, Tensor | None]:
+        z = torch.randn(config.batch_size, G.z_dim, device=device)
+        if not conditional:
+            return G(z), None
+        y = torch.randint(G.num_classes, (config.batch_size,), device=device)
+        return G(z, y), y
+
+    def discriminate(x: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """D's realness logits, and its class logits when D is an AC-GAN one."""
+        out = D(x, y) if conditional else D(x)
+        logits, class_logits = out if isinstance(out, tuple) else (out, None)
+        return logits.float(), None if class_logits is None else class_logits.float()
+
+    def classification(class_logits: Tensor | None, y: Tensor | None) -> Tensor:
+        if class_logits is None:
+            return torch.zeros((), device=device)
+        return config.aux_weight * F.cross_entropy(class_logits, y)
 
     pending: list[Tensor] = []  # per-step (loss_D, loss_G, penalty), still on device
     d_step_count = run.step * config.d_steps
@@ -334,18 +354,29 @@ def train(
         D.requires_grad_(True)
         penalty = torch.zeros((), device=device)
         for _ in range(config.d_steps):
-            x_real = real_batch()
+            x_real, y_real = real_batch()
             with torch.no_grad(), autocast():
-                x_fake = G(sample_z())
+                x_fake, y_fake = fake_batch()
             with autocast():
-                loss_D = d_loss_fn(D(x_real).float(), D(x_fake).float())
+                real_logits, real_classes = discriminate(x_real, y_real)
+                fake_logits, fake_classes = discriminate(x_fake, y_fake)
+                loss_D = d_loss_fn(real_logits, fake_logits)
+                loss_D = loss_D + classification(real_classes, y_real)
+                loss_D = loss_D + classification(fake_classes, y_fake)
             lazy = d_step_count % config.reg_interval == 0
-            if lazy and config.gp_weight > 0:  # penalties run in fp32 (no autocast)
-                penalty = gradient_penalty(D, x_real, x_fake.float())
-                loss_D = loss_D + config.gp_weight * config.reg_interval * penalty
-            if lazy and config.r1_gamma > 0:
-                penalty = r1_penalty(D, x_real)
-                loss_D = loss_D + config.r1_gamma / 2 * config.reg_interval * penalty
+            if lazy and (config.gp_weight > 0 or config.r1_gamma > 0):
+
+                def critic(x: Tensor, y: Tensor | None = y_real) -> Tensor:
+                    return discriminate(x, y)[0]  # the penalties see real labels
+
+                if config.gp_weight > 0:  # penalties run in fp32 (no autocast)
+                    penalty = gradient_penalty(critic, x_real, x_fake.float())
+                    loss_D = loss_D + config.gp_weight * config.reg_interval * penalty
+                if config.r1_gamma > 0:
+                    penalty = r1_penalty(critic, x_real)
+                    loss_D = (
+                        loss_D + config.r1_gamma / 2 * config.reg_interval * penalty
+                    )
             opt_D.zero_grad(set_to_none=True)
             scaler_D.scale(loss_D).backward()
             scaler_D.step(opt_D)
@@ -358,10 +389,26 @@ def train(
         G.requires_grad_(True)
         D.requires_grad_(False)
         with autocast():
-            fake_logits = D(G(sample_z())).float()
-            # only the relativistic losses read D(x_real) in the generator step
-            real_logits = D(real_batch()).float() if g_uses_real else fake_logits
-            loss_G = g_loss_fn(real_logits, fake_logits)
+            x_fake, y_fake = fake_batch()
+            if config.feature_matching:  # Salimans et al. (2016), Sec. 3.1
+                x_real, _ = real_batch()
+                loss_G = feature_matching_loss(D.features(x_real), D.features(x_fake))
+            elif config.unroll_steps:  # Metz et al. (2017): G faces D after K steps
+                reals = [real_batch()[0] for _ in range(config.unroll_steps)]
+                fakes = [fake_batch()[0] for _ in range(config.unroll_steps)]
+                params = unroll(D, opt_D, d_loss_fn, reals, fakes)
+                fake_logits = unrolled_forward(D, params, x_fake).float()
+                real_logits = fake_logits
+                if g_uses_real:
+                    real_logits = unrolled_forward(D, params, real_batch()[0]).float()
+                loss_G = g_loss_fn(real_logits, fake_logits)
+            else:
+                fake_logits, fake_classes = discriminate(x_fake, y_fake)
+                real_logits = fake_logits  # only relativistic losses read D(x_real)
+                if g_uses_real:
+                    real_logits = discriminate(*real_batch())[0]
+                loss_G = g_loss_fn(real_logits, fake_logits)
+                loss_G = loss_G + classification(fake_classes, y_fake)
         opt_G.zero_grad(set_to_none=True)
         scaler_G.scale(loss_G).backward()
         scaler_G.step(opt_G)

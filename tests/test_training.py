@@ -540,7 +540,9 @@ def test_train_refuses_bad_data_and_generators_without_z_dim():
     G, D = make_models()
     with pytest.raises(ValueError, match=r"N >= batch_size=32.*\(10, 2\)"):
         train(G, D, torch.zeros(10, 2), config(steps=1))
-    with pytest.raises(TypeError, match="tensor or a callable"):
+    with pytest.raises(
+        TypeError, match=r"a tensor, an \(x, y\) pair of tensors or a callable"
+    ):
         train(G, D, [[0.0, 0.0]] * 64, config(steps=1))  # type: ignore[arg-type]
     with pytest.raises(AttributeError, match="z_dim"):
         train(nn.Linear(2, 2), D, RING.sample, config(steps=1))

@@ -27,7 +27,6 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -35,6 +34,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lib.checkpoint import save_atomic
+from gan_lib.data.bundled import digits_images
+from gan_lib.data.paths import data_root
 
 
 class DigitsCNN(nn.Module):
@@ -90,30 +91,6 @@ class DigitsTraining:
     learning_rate: float = 2e-3
     seed: int = 0
     test_fraction: float = 0.2  # held out, stratified by class
-
-
-def digits_images(
-    resolution: int, mode: Literal["nearest", "bilinear"] = "bilinear"
-) -> tuple[Tensor, Tensor]:
-    """scikit-learn's digits as ``(1797, 1, R, R)`` float32 in [-1, 1], and labels.
-
-    ``mode`` is the upsampling of :func:`torch.nn.functional.interpolate`
-    (``"nearest"`` or ``"bilinear"``).
-    """
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: offline
-
-    if not isinstance(resolution, int) or resolution < 8:
-        raise ValueError(f"resolution must be an int >= 8; got {resolution!r}")
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"mode must be 'nearest' or 'bilinear'; got {mode!r}")
-    digits = load_digits()
-    x = torch.from_numpy(digits.images).float()[:, None] / 16 * 2 - 1  # (N, 1, 8, 8)
-    if resolution != 8:
-        align = False if mode == "bilinear" else None
-        x = F.interpolate(
-            x, size=(resolution, resolution), mode=mode, align_corners=align
-        )
-    return x.clamp(-1, 1), torch.from_numpy(digits.target).long()
 
 
 def train_test_indices(
@@ -194,12 +171,6 @@ def train_digits_cnn(
     finally:
         torch.set_num_threads(threads)
     return model, test_accuracy
-
-
-def data_root() -> Path:
-    """Where gan_lib keeps data and weights: ``$GAN_LIB_DATA`` or
-    ``~/.cache/gan_lib``."""
-    return Path(os.environ.get("GAN_LIB_DATA") or Path.home() / ".cache" / "gan_lib")
 
 
 def load_digits_cnn(

@@ -113,9 +113,14 @@ class MLPDiscriminator(nn.Module):
         if spectral_norm:
             apply_spectral_norm(self.net)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def features(self, x: Tensor) -> Tensor:
+        """The last hidden layer's activations, ``(N, hidden)``: what feature
+        matching compares."""
         _check_input(x, self.in_dim, "x")
-        return self.net(x).squeeze(1)  # (N,)
+        return self.net[:-1](x)  # every layer but the final linear
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net[-1](self.features(x)).squeeze(1)  # (N,)
 
 
 def count_parameters(model: nn.Module) -> int:
