@@ -22,7 +22,11 @@ BATCH = 5
 
 
 class Case:
-    """How to build a small instance and feed it, and the output shape expected."""
+    """How to build a small instance and feed it, and the output shape expected.
+
+    A conditional model also gets ``make_labels``: it is then called as
+    ``model(x, y)`` with the labels ``y`` it draws (see :func:`call`).
+    """
 
     def __init__(
         self,
@@ -30,16 +34,64 @@ class Case:
         make_input: Callable[[torch.Generator], torch.Tensor],
         out_shape: tuple[int, ...],
         role: str,
+        make_labels: Callable[[torch.Generator], torch.Tensor] | None = None,
     ) -> None:
         self.kwargs, self.make_input = kwargs, make_input
         self.out_shape, self.role = out_shape, role
+        self.make_labels = make_labels
 
 
 def randn(*shape: int) -> Callable[[torch.Generator], torch.Tensor]:
     return lambda g: torch.randn(*shape, generator=g)
 
 
+def randint(high: int, n: int) -> Callable[[torch.Generator], torch.Tensor]:
+    return lambda g: torch.randint(0, high, (n,), generator=g)
+
+
+def call(model: nn.Module, case: Case, x: torch.Tensor) -> torch.Tensor:
+    """``model(x)``, or ``model(x, y)`` with the case's labels (always the same ones);
+    an AC-GAN discriminator's ``(logits (B,), class_logits (B, K))`` come back
+    joined as ``(B, 1 + K)``, the realness logit in column 0."""
+    if case.make_labels is None:
+        return model(x)
+    out = model(x, case.make_labels(torch.Generator().manual_seed(0)))
+    if isinstance(out, tuple):
+        logits, class_logits = out
+        return torch.cat([logits[:, None], class_logits], dim=1)
+    return out
+
+
 SMALL: dict[str, Case] = {
+    # the other conditionings are tested in tests/test_models_conditional.py
+    "conditional_discriminator": Case(
+        dict(
+            num_classes=3, channels=1, resolution=16, width=4, conditioning="auxiliary"
+        ),
+        randn(BATCH, 1, 16, 16),
+        (BATCH, 1 + 3),  # realness logit and 3 class logits (see call)
+        "discriminator",
+        make_labels=randint(3, BATCH),
+    ),
+    "conditional_generator": Case(
+        dict(z_dim=6, num_classes=3, channels=1, resolution=16, width=4),
+        randn(BATCH, 6),
+        (BATCH, 1, 16, 16),
+        "generator",
+        make_labels=randint(3, BATCH),
+    ),
+    "dcgan_generator": Case(
+        dict(z_dim=6, channels=1, resolution=16, width=4),
+        randn(BATCH, 6),
+        (BATCH, 1, 16, 16),
+        "generator",
+    ),
+    "dcgan_discriminator": Case(
+        dict(channels=3, resolution=16, width=4),
+        randn(BATCH, 3, 16, 16),
+        (BATCH,),
+        "discriminator",
+    ),
     "mlp_generator": Case(
         dict(z_dim=3, out_dim=2, hidden=16, n_layers=2),
         randn(BATCH, 3),
@@ -49,6 +101,14 @@ SMALL: dict[str, Case] = {
     "mlp_discriminator": Case(
         dict(in_dim=2, hidden=16, n_layers=2),
         randn(BATCH, 2),
+        (BATCH,),
+        "discriminator",
+    ),
+    # flags off: the minibatch options couple samples by design (tests in
+    # tests/test_stabilization.py)
+    "toolbox_mlp_discriminator": Case(
+        dict(in_dim=3, hidden=16, n_layers=2),
+        randn(BATCH, 3),
         (BATCH,),
         "discriminator",
     ),
@@ -69,7 +129,7 @@ def test_every_registered_model_has_small_test_arguments():
 def test_output_shape_and_dtype(name):
     case = SMALL[name]
     model = build(name)
-    out = model(case.make_input(torch.Generator().manual_seed(1)))
+    out = call(model, case, case.make_input(torch.Generator().manual_seed(1)))
     assert out.shape == case.out_shape
     assert out.dtype == torch.float32 and torch.isfinite(out).all()
 
@@ -79,7 +139,7 @@ def test_gradients_flow_to_every_parameter(name):
     case = SMALL[name]
     model = build(name)
     g = torch.Generator().manual_seed(2)
-    out = model(case.make_input(g))
+    out = call(model, case, case.make_input(g))
     (out * torch.randn(out.shape, generator=g)).sum().backward()
     named = list(model.named_parameters())
     assert named, "a model with no parameters cannot be trained"
@@ -97,8 +157,8 @@ def test_output_depends_on_each_sample_only(name):
     x = case.make_input(torch.Generator().manual_seed(3))
     y = x.clone()
     y[1:] = y[1:] + 1.0
-    assert torch.allclose(model(x)[0], model(y)[0])
-    assert not torch.allclose(model(x)[1:], model(y)[1:])
+    assert torch.allclose(call(model, case, x)[0], call(model, case, y)[0])
+    assert not torch.allclose(call(model, case, x)[1:], call(model, case, y)[1:])
 
 
 @pytest.mark.parametrize("name", models.names())
@@ -109,17 +169,20 @@ def test_spec_is_recorded_and_rebuilds_the_same_architecture(name):
     spec = json.loads(json.dumps(spec))  # what a checkpoint stores
     rebuilt = models.get(spec["name"], **spec["kwargs"])
     rebuilt.load_state_dict(model.state_dict())  # same parameter names and shapes
-    x = SMALL[name].make_input(torch.Generator().manual_seed(4))
-    assert torch.equal(rebuilt(x), model(x))
+    case = SMALL[name]
+    x = case.make_input(torch.Generator().manual_seed(4))
+    assert torch.equal(call(rebuilt, case, x), call(model, case, x))
 
 
 @pytest.mark.parametrize(
     "name", [n for n in models.names() if SMALL[n].role == "discriminator"]
 )
 def test_discriminators_return_one_logit_per_sample_unbounded(name):
-    model = build(name)
-    x = SMALL[name].make_input(torch.Generator().manual_seed(5)) * 50
-    logits = model(x)
+    model, case = build(name), SMALL[name]
+    x = case.make_input(torch.Generator().manual_seed(5)) * 50
+    logits = call(model, case, x)
+    if logits.dim() == 2:  # AC-GAN: the realness logit is column 0 (see call)
+        logits = logits[:, 0]
     assert logits.shape == (BATCH,)
     # logits, not probabilities: a large input leaves [0, 1]
     assert ((logits < 0) | (logits > 1)).any()

@@ -3,7 +3,13 @@
 ``models.get(name, **kwargs)`` builds one; ``models.names()`` lists them.
 """
 
-from gan_lib.models import toy  # noqa: F401  (registers the MLPs)
+from gan_lib.models import (  # noqa: F401  (each file registers its models)
+    conditional_discriminator,
+    conditional_generator,
+    dcgan,
+    toolbox,
+    toy,
+)
 from gan_lib.models.registry import get, names, register
 
 __all__ = ["get", "names", "register"]

@@ -20,7 +20,11 @@ the trained discriminator green, the optimal one :math:`D^*` dashed black.
   shift between two densities);
 * :func:`logits_at`: a discriminator evaluated at given points, as NumPy;
 * :func:`plot_phase_portrait`: the vector field and trajectories of a two-parameter
-  game (the Dirac GAN of Chapter 2).
+  game (the Dirac GAN of Chapter 2);
+* :func:`image_grid`, :func:`plot_image_grid`, :func:`plot_image_rows`: batches of
+  images as grids, and one row per batch (samples over training, interpolations);
+* :func:`plot_convolution`, :func:`convolution_widget`: a convolution or transposed
+  convolution on grids of cells, with sliders (Chapter 6).
 """
 
 from gan_lib.viz.common import (
@@ -32,8 +36,10 @@ from gan_lib.viz.common import (
     Extent,
     logits_at,
 )
+from gan_lib.viz.convolution import convolution_widget, plot_convolution
 from gan_lib.viz.densities import plot_discriminator_1d, plot_logits_1d
 from gan_lib.viz.dynamics import plot_phase_portrait
+from gan_lib.viz.images import image_grid, plot_image_grid, plot_image_rows
 from gan_lib.viz.samples import plot_samples_2d
 from gan_lib.viz.training import (
     Frame,
@@ -52,10 +58,15 @@ __all__ = [
     "Extent",
     "Frame",
     "capture_frame",
+    "convolution_widget",
+    "image_grid",
     "logits_at",
+    "plot_convolution",
     "plot_curves",
     "plot_discriminator_1d",
     "plot_frames",
+    "plot_image_grid",
+    "plot_image_rows",
     "plot_logits_1d",
     "plot_losses",
     "plot_phase_portrait",

@@ -1,0 +1,1 @@
+"""Benchmarks that regenerate the tables of the book (run them as modules)."""
