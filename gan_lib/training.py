@@ -61,6 +61,7 @@ class TrainConfig:
     reg_interval: int = 1  # lazy regularization: penalize every N D steps, weight * N
     clip_value: float | None = None  # WGAN weight clipping (0.01 in Arjovsky et al.)
     ema_decay: float | None = None  # e.g. 0.999; None: no EMA generator
+    ema_warmup: bool = False  # decay min(ema_decay, (1 + t) / (10 + t)) at update t
     aux_weight: float = 1.0  # AC-GAN: weight of the class head's cross-entropy
     feature_matching: bool = False  # G matches D.features means (Salimans et al.)
     unroll_steps: int = 0  # K of unrolled GANs (Metz et al.); 0: plain G step
@@ -178,6 +179,19 @@ def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
         p_ema.lerp_(p, 1 - decay)
     for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
         b_ema.copy_(b)
+
+
+def ema_decay_at(decay: float, warmup: bool, updates: int) -> float:
+    r"""The EMA decay for update number ``updates`` (0 for the first).
+
+    ``decay`` (:math:`\beta`) itself, or with ``warmup`` the smaller
+    :math:`\min(\beta, (1 + t) / (10 + t))` (the ``num_updates`` rule of TensorFlow's
+    ``ExponentialMovingAverage``): early averages forget the random initial weights
+    quickly, so a short run's EMA is not dominated by them. Without warm-up, after
+    :math:`t` updates the initial weights still weigh :math:`\beta^t` (0.55 for
+    :math:`\beta = 0.999` after 600 steps).
+    """
+    return min(decay, (1 + updates) / (10 + updates)) if warmup else decay
 
 
 def _all_finite(*modules: nn.Module) -> bool:
@@ -414,7 +428,8 @@ def train(
         scaler_G.step(opt_G)
         scaler_G.update()
         if config.ema_decay:
-            update_ema(run.G_ema, G, config.ema_decay)
+            decay = ema_decay_at(config.ema_decay, config.ema_warmup, run.step)
+            update_ema(run.G_ema, G, decay)
         run.step += 1
         bar.update(1)
         pending.append(torch.stack([loss_D, loss_G, penalty]).detach())

@@ -23,6 +23,7 @@ from gan_lib.training import (
     NonFiniteError,
     Snapshot,
     TrainConfig,
+    ema_decay_at,
     load_generator,
     train,
     update_ema,
@@ -346,6 +347,28 @@ def test_ema_after_one_step_is_the_convex_combination():
     ):
         assert torch.allclose(p_ema, decay * p0 + (1 - decay) * p1, atol=1e-7)
     assert not any(p.requires_grad for p in result.G_ema.parameters())
+
+
+def test_ema_warmup_follows_the_num_updates_rule_and_resumes_exactly(tmp_path):
+    assert ema_decay_at(0.999, False, 0) == 0.999
+    assert ema_decay_at(0.999, True, 0) == pytest.approx(0.1)  # (1 + 0) / (10 + 0)
+    assert ema_decay_at(0.999, True, 90) == pytest.approx(0.91)
+    assert ema_decay_at(0.999, True, 10**6) == 0.999
+    G, D = make_models()
+    G0, _ = make_models()
+    result = train(G, D, RING.sample, config(steps=1, ema_decay=0.999, ema_warmup=True))
+    for p0, p1, p_ema in zip(
+        G0.parameters(), result.G.parameters(), result.G_ema.parameters(), strict=True
+    ):
+        assert torch.allclose(p_ema, 0.1 * p0 + 0.9 * p1, atol=1e-7)
+    cfg = {"steps": 5, "ema_decay": 0.99, "ema_warmup": True}
+    full = train(*make_models(), RING.sample, config(**cfg))
+    path = str(tmp_path / "run.pt")
+    train(
+        *make_models(), RING.sample, config(**{**cfg, "steps": 3}, checkpoint_path=path)
+    )
+    resumed = train(*make_models(), RING.sample, config(**cfg, checkpoint_path=path))
+    assert_same_weights(full.G_ema, resumed.G_ema)
 
 
 def test_update_ema_closed_form_and_buffers_copied():

@@ -140,8 +140,9 @@ REMEDIES: dict[str, Remedy] = {
         config={"ttur": True},
     ),
     "EMA": Remedy(
-        "Yazıcı et al. (2019): evaluate the EMA of G's weights (decay 0.999)",
-        config={"ema_decay": 0.999},
+        "Yazıcı et al. (2019): evaluate the EMA of G's weights (decay 0.999, with "
+        "the warm-up min(0.999, (1 + t) / (10 + t)))",
+        config={"ema_decay": 0.999, "ema_warmup": True},
         ema=True,
     ),
 }

@@ -77,8 +77,10 @@ def summarize(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         for key in ("modes", "high_quality", "kl"):
             values = np.array([float(r[key]) for r in runs])
             entry[key] = float(values.mean())
-            spread = values.std(ddof=1) if len(values) > 1 else math.nan
-            entry[key + "_std"] = float(spread) if np.isfinite(spread) else math.nan
+            finite = len(values) > 1 and bool(np.isfinite(values).all())
+            # no spread for one seed, or when a run's value is infinite (a reverse KL
+            # with a dropped mode) or undefined (no high-quality fraction on digits)
+            entry[key + "_std"] = float(values.std(ddof=1)) if finite else math.nan
         summary.append(entry)
     return summary
 
