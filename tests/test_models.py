@@ -150,6 +150,27 @@ def test_gradients_flow_to_every_parameter(name):
 
 
 @pytest.mark.parametrize("name", models.names())
+def test_forward_traces_as_one_graph_for_torch_compile(name):
+    # torch.compile-friendly: no graph break (a host sync such as .item(), Python
+    # control flow on tensor values) anywhere in forward
+    import torch._dynamo as dynamo
+
+    case = SMALL[name]
+    model = build(name)
+    x = case.make_input(torch.Generator().manual_seed(4))
+    args = (
+        (x,) if case.make_labels is None else (x, case.make_labels(torch.Generator()))
+    )
+    try:
+        explanation = dynamo.explain(model)(*args)
+    finally:
+        dynamo.reset()
+    reasons = [str(b.reason)[:200] for b in explanation.break_reasons]
+    assert explanation.graph_break_count == 0, reasons
+    assert explanation.graph_count == 1
+
+
+@pytest.mark.parametrize("name", models.names())
 def test_output_depends_on_each_sample_only(name):
     # batch independence: sample i's output does not change when sample j does
     case = SMALL[name]

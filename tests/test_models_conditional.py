@@ -284,3 +284,32 @@ def test_the_training_loop_runs_each_conditional_recipe(g_conditioning, d_condit
     assert result.step == 3 and len(result.history["loss_D"]) == 3
     after = [*G.parameters(), *D.parameters()]
     assert all(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize(
+    "name,conditioning",
+    [
+        ("conditional_generator", "concat"),
+        ("conditional_generator", "cbn"),
+        ("conditional_discriminator", "concat"),
+        ("conditional_discriminator", "projection"),
+        ("conditional_discriminator", "auxiliary"),
+    ],
+)
+def test_every_conditioning_traces_as_one_graph(name, conditioning):
+    # the label checks must not break a torch.compile graph (no data-dependent
+    # Python branch on label values while compiling)
+    import torch._dynamo as dynamo
+
+    shared = {"num_classes": 10, "channels": 1, "resolution": 16, "width": 8}
+    if name == "conditional_generator":
+        model = models.get(name, z_dim=8, conditioning=conditioning, **shared)
+        x = torch.randn(4, 8)
+    else:
+        model = models.get(name, conditioning=conditioning, **shared)
+        x = torch.randn(4, 1, 16, 16)
+    try:
+        explanation = dynamo.explain(model)(x, torch.randint(10, (4,)))
+    finally:
+        dynamo.reset()
+    assert explanation.graph_break_count == 0, explanation.break_reasons

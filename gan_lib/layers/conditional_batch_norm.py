@@ -30,10 +30,11 @@ def check_labels(y: Tensor, batch: int, num_classes: int) -> None:
     """Raise a ``ValueError``/``TypeError`` unless ``y`` is int64 ``(batch,)`` with
     values in ``[0, num_classes)``.
 
-    The range check runs on CPU tensors only: on an accelerator it would read two
-    numbers from the device in every forward (a host sync inside the training step),
-    and there an out-of-range index already stops the embedding with a device-side
-    assertion. The training loop checks a labelled data set's range once, up front.
+    The range check runs on CPU tensors in eager mode only: on an accelerator it would
+    read two numbers from the device in every forward (a host sync inside the training
+    step), under ``torch.compile`` it would break the graph, and in both cases an
+    out-of-range index already fails inside the embedding. The training loop checks a
+    labelled data set's range once, up front.
     """
     if not isinstance(y, Tensor):
         raise TypeError(f"labels y must be a tensor of class indices; got {type(y)}")
@@ -43,7 +44,8 @@ def check_labels(y: Tensor, batch: int, num_classes: int) -> None:
         raise ValueError(
             f"labels y must have shape ({batch},), one per sample; got {tuple(y.shape)}"
         )
-    if batch and y.device.type == "cpu" and (y.min() < 0 or y.max() >= num_classes):
+    eager_cpu = y.device.type == "cpu" and not torch.compiler.is_compiling()
+    if batch and eager_cpu and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(
             f"labels y must lie in [0, {num_classes}) for num_classes={num_classes}; "
             f"got values from {int(y.min())} to {int(y.max())}"
