@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from gan_lib import checkpoint as ckpt
 from gan_lib import losses
-from gan_lib.data.stream import Batch, DataStream, Source
+from gan_lib.data.stream import Batch, DataStream, Source, peek
 from gan_lib.regularizers import clip_weights_, gradient_penalty, r1_penalty
 from gan_lib.stabilization.feature_matching import feature_matching_loss
 from gan_lib.stabilization.unrolled import unroll, unrolled_forward
@@ -139,15 +139,6 @@ def _autocast_dtype(precision: Precision, device: torch.device) -> torch.dtype |
     if precision == "auto":
         precision = "bf16" if device.type == "cuda" else "fp32"
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def _is_image_data(data: Source) -> bool:
-    sample = (
-        data[:1] if isinstance(data, Tensor) else data(1) if callable(data) else data[0]
-    )
-    if isinstance(sample, tuple):
-        sample = sample[0]
-    return sample.dim() == 4  # (N, C, H, W)
 
 
 def _check_conditional(G: nn.Module, D: nn.Module, data: Source) -> None:
@@ -298,14 +289,15 @@ def train(
     g_uses_real = losses.generator_uses_real(config.loss)
     amp_dtype = _autocast_dtype(config.precision, device)
     stream = DataStream(data, config.batch_size)  # checks data before the peek
-    conditional = stream.conditional  # peeks before seeding: no effect on the run
+    first = peek(data)  # before seeding: the peek does not steer the run
+    conditional = isinstance(first, tuple)  # (x, y): a labelled run
     if conditional:
         _check_conditional(G, D, data)
         if config.unroll_steps:
             raise ValueError("unroll_steps is implemented for unconditional runs only")
     if config.feature_matching and not callable(getattr(D, "features", None)):
         raise AttributeError("feature_matching needs D.features(x) -> (B, F)")
-    image_data = _is_image_data(data)  # peeks before seeding: no effect on the run
+    image_data = (first[0] if conditional else first).dim() == 4  # (N, C, H, W)
     if config.channels_last is None:
         channels_last = image_data and device.type == "cuda"
     else:

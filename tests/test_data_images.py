@@ -123,12 +123,16 @@ def test_bad_requests_name_what_was_expected():
 
 def test_check_images():
     images.check_images(torch.zeros(2, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"\[-1, 1\].*got \[0, 255\]"):
+    with pytest.raises(ValueError, match=r"\[-1, 1\].*got values in \[0, 255\]"):
         images.check_images(torch.tensor([0.0, 255.0]).view(1, 1, 1, 2))
-    with pytest.raises(TypeError, match="uint8"):
+    with pytest.raises(TypeError, match="uint8 pixels"):
         images.check_images(torch.zeros(2, 1, 8, 8, dtype=torch.uint8))
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         images.check_images(torch.zeros(8, 8))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        images.check_images(torch.full((1, 1, 2, 2), float("nan")))
+    with pytest.raises(ValueError, match=r"shape \(N, 3, 8, 8\)"):
+        images.check_images(torch.zeros(2, 1, 8, 8), shape=(3, 8, 8))
 
 
 def test_to_unit_range():
@@ -214,3 +218,12 @@ def test_missing_download_raises_or_falls_back(tmp_path, capsys):
     assert "falling back to the offline data set 'digits'" in capsys.readouterr().out
     data = images.load("celeba", 128, root=tmp_path, download=False, fallback="digits")
     assert data.info.resolution == 32  # digits has no 128: its default
+
+
+def test_encode_stacked_digits_inverts_the_triples():
+    labels = torch.arange(1000)
+    assert torch.equal(
+        generated.encode_stacked_digits(generated.stacked_digit_triples(labels)), labels
+    )
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        generated.encode_stacked_digits(torch.zeros(4, 2, dtype=torch.int64))

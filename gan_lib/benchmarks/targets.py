@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from gan_lib.data import grid, ring
+from gan_lib.data.generated import encode_stacked_digits
 from gan_lib.errors import UnknownNameError
 from gan_lib.metrics import class_mode_coverage, digits_cnn, mode_coverage
 
@@ -73,7 +74,7 @@ def stacked_digit_labels(classifier: Any, x: Tensor) -> np.ndarray:
         raise ValueError(f"stacked digits are (N, 3, R, R); got {tuple(x.shape)}")
     channels = x.reshape(-1, 1, x.shape[2], x.shape[3])  # (3N, 1, R, R): R, G, B, R..
     digits = classifier.logits(channels).argmax(axis=1).reshape(-1, 3)  # (N, 3)
-    return (100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]).astype(np.int64)
+    return encode_stacked_digits(digits).astype(np.int64)
 
 
 def target(name: str) -> Target:

@@ -106,9 +106,15 @@ def stacked_digits(
     gen = torch.Generator().manual_seed(seed)
     index = torch.randint(len(digits), (n, 3), generator=gen)  # one digit per channel
     images = digits[index].squeeze(2)  # (n, 3, R, R)
-    d = digit_labels[index]  # (n, 3)
-    labels = 100 * d[:, 0] + 10 * d[:, 1] + d[:, 2]
-    return images, labels
+    return images, encode_stacked_digits(digit_labels[index])
+
+
+def encode_stacked_digits(digits: Tensor) -> Tensor:
+    """The class of stacked digits ``(d_R, d_G, d_B)``: ``(n, 3) -> (n,)`` as
+    ``100 d_R + 10 d_G + d_B`` (works on NumPy arrays too)."""
+    if digits.ndim != 2 or digits.shape[1] != 3:
+        raise ValueError(f"expected (n, 3) digits; got shape {tuple(digits.shape)}")
+    return 100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2]
 
 
 def stacked_digit_triples(labels: Tensor) -> Tensor:

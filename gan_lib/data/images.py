@@ -120,18 +120,37 @@ def resize(x: Tensor, resolution: int) -> Tensor:
     return out.clamp(-1, 1)
 
 
-def check_images(images: Tensor, name: str = "images") -> None:
-    """Raise unless ``images`` is float ``(N, C, H, W)`` with values in [-1, 1]."""
-    if not isinstance(images, Tensor) or images.dim() != 4:
-        shape = tuple(images.shape) if isinstance(images, Tensor) else type(images)
-        raise ValueError(f"{name} must be a (N, C, H, W) tensor; got {shape}")
-    if not images.is_floating_point():
-        raise TypeError(f"{name} must be float in [-1, 1]; got {images.dtype}")
-    low, high = images.min().item(), images.max().item()
-    if low < -1 - 1e-6 or high > 1 + 1e-6:
+RANGE_TOLERANCE = 1e-3  # images may exceed [-1, 1] by this much (round-off)
+
+
+def check_images(images: Tensor, shape: tuple[int, int, int] | None = None) -> None:
+    """``images`` must be a finite float ``(N, C, H, W)`` tensor in [-1, 1], of shape
+    ``(N, *shape)`` when ``shape`` is given."""
+    if not isinstance(images, Tensor):
+        raise TypeError(f"images must be a tensor; got {type(images)}")
+    if images.dtype == torch.uint8:
+        raise TypeError(
+            "images must be float in [-1, 1]; got uint8 pixels (scale them with "
+            "to_unit_range)"
+        )
+    if images.ndim != 4 or not images.is_floating_point():
         raise ValueError(
-            f"{name} must lie in [-1, 1] (the range of a tanh generator); got "
-            f"[{low:.3g}, {high:.3g}]. Scale uint8 pixels with to_unit_range."
+            "images must be a float tensor (N, C, H, W); got "
+            f"{images.dtype} of shape {tuple(images.shape)}"
+        )
+    if shape is not None and tuple(images.shape[1:]) != shape:
+        raise ValueError(
+            f"images must have shape (N, {', '.join(map(str, shape))}); "
+            f"got {tuple(images.shape)}"
+        )
+    if images.numel() == 0:
+        return
+    if not torch.isfinite(images).all():
+        raise ValueError("images contain NaN or infinite values")
+    low, high = images.min().item(), images.max().item()
+    if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
+        raise ValueError(
+            f"images must be scaled to [-1, 1]; got values in [{low:.3g}, {high:.3g}]"
         )
 
 

@@ -47,13 +47,6 @@ class DataStream:
         self.order: Tensor | None = None
         self.position = 0
 
-    @property
-    def conditional(self) -> bool:
-        """Whether batches come with labels (peeks once at a callable's output)."""
-        if callable(self.source) and not isinstance(self.source, Tensor):
-            return isinstance(self.source(1), tuple)
-        return isinstance(self.source, tuple)
-
     def next(self) -> Batch:
         if not isinstance(self.source, (Tensor, tuple)):
             return self.source(self.batch_size)
@@ -71,6 +64,17 @@ class DataStream:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.order, self.position = state["order"], state["position"]
+
+
+def peek(source: Source) -> Batch:
+    """One sample of ``source``, with its label when it has them: ``(1, ...)`` or a
+    pair. A callable source is called once, so the caller decides when its random
+    draw happens (the loop peeks before seeding)."""
+    if isinstance(source, Tensor):
+        return source[:1]
+    if isinstance(source, tuple):
+        return source[0][:1], source[1][:1]
+    return source(1)
 
 
 def _length(source: Tensor | tuple[Tensor, Tensor]) -> int:

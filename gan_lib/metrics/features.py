@@ -37,11 +37,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from gan_lib.data.images import check_images
 from gan_lib.metrics.digits_classifier import data_root, load_digits_cnn
 from gan_lib.metrics.inception import POOL3_DIM, FIDInceptionV3
 
 Images = Tensor | Iterable[Tensor] | Iterable[tuple[Tensor, ...]]
-RANGE_TOLERANCE = 1e-3  # images may exceed [-1, 1] by this much (round-off)
 
 INCEPTION_URL = (
     "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
@@ -89,31 +89,6 @@ def _batches(images: Images, batch_size: int) -> Iterator[Tensor]:
         )
     for batch in images:
         yield batch[0] if isinstance(batch, (tuple, list)) else batch
-
-
-def check_images(images: Tensor, shape: tuple[int, int, int] | None = None) -> None:
-    """``images`` must be a finite float ``(N, C, H, W)`` tensor in [-1, 1]."""
-    if not isinstance(images, Tensor):
-        raise TypeError(f"each batch of images must be a tensor; got {type(images)}")
-    if images.ndim != 4 or not images.is_floating_point():
-        raise ValueError(
-            "images must be a float tensor (N, C, H, W); got "
-            f"{images.dtype} of shape {tuple(images.shape)}"
-        )
-    if shape is not None and tuple(images.shape[1:]) != shape:
-        raise ValueError(
-            f"images must have shape (N, {', '.join(map(str, shape))}); "
-            f"got {tuple(images.shape)}"
-        )
-    if images.numel() == 0:
-        return
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or infinite values")
-    low, high = images.min().item(), images.max().item()
-    if low < -1 - RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
-        raise ValueError(
-            f"images must be scaled to [-1, 1]; got values in [{low:.3g}, {high:.3g}]"
-        )
 
 
 class ModuleFeatureExtractor(FeatureExtractor):
