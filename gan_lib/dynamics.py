@@ -28,6 +28,21 @@ The closed forms of the book (eigenvalues, growth factors, invariants) are then
 *checked* against these numbers, in the lab and in ``tests/test_dynamics.py``.
 
 The state is always ordered ``(theta, psi)``: generator first, critic second.
+
+Besides plain simultaneous and alternating gradient descent, three methods designed for
+games are implemented, with :math:`H = \operatorname{diag}(h_G, h_D)` and the gradient
+field :math:`v = (-\partial_\theta L_G, -\partial_\psi L_D)`:
+
+* **extragradient** (Korpelevich, 1976; for GANs Gidel et al., 2019): a look-ahead
+  step, then the step from the start with the field at the look-ahead point,
+  :math:`x_{n+1/2} = x_n + H v(x_n)`, :math:`x_{n+1} = x_n + H v(x_{n+1/2})`;
+* **optimistic** gradient descent (Daskalakis et al., 2018):
+  :math:`x_{n+1} = x_n + 2 H v(x_n) - H v(x_{n-1})`, with :math:`v(x_{-1}) = v(x_0)`;
+  the map has memory, so its state is :math:`(x_n, x_{n-1})`;
+* **consensus** optimization (Mescheder et al., 2017, "The Numerics of GANs"): both
+  players also descend :math:`\gamma L` with :math:`L = \tfrac12 \lVert v \rVert^2`,
+  i.e. the field becomes :math:`w = v - \gamma \nabla L`; set ``consensus_gamma`` and
+  use any of the methods (the paper uses simultaneous steps).
 """
 
 from __future__ import annotations
@@ -42,7 +57,10 @@ from torch import Tensor
 from gan_lib import losses
 
 DiracLoss = Literal["minimax", "non_saturating", "wasserstein"]
-Method = Literal["simultaneous", "alternating"]
+Method = Literal["simultaneous", "alternating", "extragradient", "optimistic"]
+METHODS: tuple[str, ...] = (
+    "simultaneous", "alternating", "extragradient", "optimistic"
+)
 DIRAC_LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "wasserstein")
 DTYPE = torch.float64
 
@@ -52,11 +70,14 @@ def critic_logit(psi: Tensor, x: Tensor) -> Tensor:
     return -psi * x  # (N,)
 
 
-def _as_state(state: Tensor | np.ndarray | tuple[float, float]) -> Tensor:
+def _as_state(
+    state: Tensor | np.ndarray | tuple[float, ...], size: int = 2
+) -> Tensor:
     x = torch.as_tensor(np.asarray(state, dtype=np.float64), dtype=DTYPE)
-    if x.shape != (2,):
+    if x.shape != (size,):
+        what = "(theta, psi)" if size == 2 else "(theta, psi, theta_prev, psi_prev)"
         raise ValueError(
-            f"a Dirac GAN state is (theta, psi), shape (2,); got {tuple(x.shape)}"
+            f"a Dirac GAN state is {what}, shape ({size},); got {tuple(x.shape)}"
         )
     if not torch.isfinite(x).all():
         raise ValueError(f"a Dirac GAN state must be finite; got {x.tolist()}")
@@ -80,10 +101,16 @@ class DiracGAN:
         r1_gamma: weight :math:`\gamma` of the R1 penalty on the critic,
             :math:`\tfrac\gamma2 \lVert \nabla_x T_\psi(x) \rVert^2` at the data
             (Mescheder et al., 2018, Eq. 9); 0 turns it off.
+        consensus_gamma: weight :math:`\gamma_c` of consensus optimization
+            (Mescheder et al., 2017): each player adds
+            :math:`\gamma_c L = \tfrac{\gamma_c}{2} \lVert v \rVert^2` to its loss, so
+            the field becomes :math:`v - \gamma_c \nabla L
+            = v - \gamma_c (\nabla v)^\top v`; 0 turns it off.
     """
 
     loss: DiracLoss = "minimax"
     r1_gamma: float = 0.0
+    consensus_gamma: float = 0.0
 
     def __post_init__(self) -> None:
         if self.loss not in DIRAC_LOSSES:
@@ -93,6 +120,12 @@ class DiracGAN:
             )
         if not isinstance(self.r1_gamma, (int, float)) or not self.r1_gamma >= 0:
             raise ValueError(f"r1_gamma must be a number >= 0; got {self.r1_gamma!r}")
+        if not isinstance(self.consensus_gamma, (int, float)) or not (
+            self.consensus_gamma >= 0
+        ):
+            raise ValueError(
+                f"consensus_gamma must be a number >= 0; got {self.consensus_gamma!r}"
+            )
 
     # --- the two players' losses, exactly as the training loop computes them ----------
 
@@ -124,24 +157,53 @@ class DiracGAN:
 
     # --- the gradient vector field ----------------------------------------------------
 
-    def _theta_velocity(self, theta: Tensor, psi: Tensor, graph: bool) -> Tensor:
-        r""":math:`-\partial L_G / \partial\theta` at fixed :math:`\psi`: where
-        gradient descent moves G."""
-        # Differentiate with respect to a zero offset: a *partial* derivative even when
-        # psi was itself computed from theta (the alternating step), unlike
-        # autograd.grad(loss_G, theta), which would follow psi's dependence on theta.
+    def _game_velocity(self, theta: Tensor, psi: Tensor, graph: bool) -> Tensor:
+        r"""The plain game's field :math:`v = (-\partial_\theta L_G,
+        -\partial_\psi L_D)` at ``(theta, psi)``, ``(2,)``, without the consensus term.
+
+        Each component is a *partial* derivative: differentiate with respect to a zero
+        offset, so that it stays partial even when psi was itself computed from theta
+        (the alternating step), unlike autograd.grad(loss_G, theta), which would follow
+        psi's dependence on theta.
+        """
+        offset_g = torch.zeros((), dtype=DTYPE, requires_grad=True)
+        _, loss_G = self.player_losses(theta + offset_g, psi)
+        (grad_g,) = torch.autograd.grad(loss_G, offset_g, create_graph=graph)
+        offset_d = torch.zeros((), dtype=DTYPE, requires_grad=True)
+        loss_D, _ = self.player_losses(theta, psi + offset_d)
+        (grad_d,) = torch.autograd.grad(loss_D, offset_d, create_graph=graph)
+        return -torch.stack([grad_g, grad_d])
+
+    def _velocity(self, theta: Tensor, psi: Tensor, graph: bool, player: int) -> Tensor:
+        r"""Component ``player`` (0: generator, 1: critic) of the field, with the
+        consensus term :math:`-\gamma_c \partial L` when ``consensus_gamma > 0``."""
+        if self.consensus_gamma == 0:
+            offset = torch.zeros((), dtype=DTYPE, requires_grad=True)
+            if player == 0:
+                _, loss = self.player_losses(theta + offset, psi)
+            else:
+                loss, _ = self.player_losses(theta, psi + offset)
+            (grad,) = torch.autograd.grad(loss, offset, create_graph=graph)
+            return -grad
         offset = torch.zeros((), dtype=DTYPE, requires_grad=True)
-        _, loss_G = self.player_losses(theta + offset, psi)
-        (grad,) = torch.autograd.grad(loss_G, offset, create_graph=graph)
-        return -grad
+        shifted = (theta + offset, psi) if player == 0 else (theta, psi + offset)
+        v = self._game_velocity(*shifted, graph=True)  # (2,), differentiable
+        consensus = 0.5 * v.pow(2).sum()  # L = |v|^2 / 2
+        (grad_L,) = torch.autograd.grad(consensus, offset, create_graph=graph)
+        v_player = v[player] if graph else v[player].detach()
+        return v_player - self.consensus_gamma * grad_L
+
+    def _theta_velocity(self, theta: Tensor, psi: Tensor, graph: bool) -> Tensor:
+        r""":math:`-\partial L_G / \partial\theta` at fixed :math:`\psi` (minus
+        :math:`\gamma_c \partial_\theta L` with consensus): where gradient descent
+        moves G."""
+        return self._velocity(theta, psi, graph, 0)
 
     def _psi_velocity(self, theta: Tensor, psi: Tensor, graph: bool) -> Tensor:
-        r""":math:`-\partial L_D / \partial\psi` at fixed :math:`\theta`: where
-        gradient descent moves D."""
-        offset = torch.zeros((), dtype=DTYPE, requires_grad=True)
-        loss_D, _ = self.player_losses(theta, psi + offset)
-        (grad,) = torch.autograd.grad(loss_D, offset, create_graph=graph)
-        return -grad
+        r""":math:`-\partial L_D / \partial\psi` at fixed :math:`\theta` (minus
+        :math:`\gamma_c \partial_\psi L` with consensus): where gradient descent
+        moves D."""
+        return self._velocity(theta, psi, graph, 1)
 
     def _field(self, state: Tensor, graph: bool = False) -> Tensor:
         theta, psi = state[0], state[1]
@@ -156,7 +218,9 @@ class DiracGAN:
         r"""The gradient field :math:`v = (-\partial_\theta L_G, -\partial_\psi L_D)`.
 
         For the minimax loss this is :math:`(-f'(\psi\theta)\psi,\;
-        f'(\psi\theta)\theta - \gamma\psi)`. Returns ``(2,)``: ``(d theta, d psi)``.
+        f'(\psi\theta)\theta - \gamma\psi)`; with ``consensus_gamma`` the term
+        :math:`-\gamma_c (\nabla v)^\top v` is added. Returns ``(2,)``:
+        ``(d theta, d psi)``.
         """
         return self._field(_as_state((theta, psi))).detach().numpy()
 
@@ -164,7 +228,8 @@ class DiracGAN:
         r"""The Jacobian :math:`\partial v / \partial(\theta, \psi)` of the gradient
         field, by autograd; ``(2, 2)``, rows ``(d theta, d psi)``. At the equilibrium
         (the default point) the book derives
-        :math:`\begin{pmatrix} 0 & -f'(0) \\ f'(0) & -\gamma \end{pmatrix}`."""
+        :math:`\begin{pmatrix} 0 & -f'(0) \\ f'(0) & -\gamma \end{pmatrix}`, and with
+        consensus (no R1) that matrix minus :math:`\gamma_c f'(0)^2 I`."""
 
         def field_with_graph(state: Tensor) -> Tensor:
             return self._field(state, graph=True)
@@ -187,20 +252,28 @@ class DiracGAN:
 
         Simultaneous: both players step from the same point. Alternating: ``d_steps``
         critic steps, each against the fixed generator, then one generator step against
-        the updated critic. ``graph=True`` keeps the autograd graph, so that the step
+        the updated critic. Extragradient: a simultaneous look-ahead step, then a step
+        from ``state`` with the field at the look-ahead point. Optimistic: ``state`` is
+        ``(theta, psi, theta_prev, psi_prev)`` and the step returns the next state of
+        that form, ``(4,)``. ``graph=True`` keeps the autograd graph, so that the step
         itself can be differentiated (:meth:`update_jacobian`).
         """
         theta, psi = state[0], state[1]
+        h = torch.tensor([lr_g, lr_d], dtype=DTYPE)  # the diagonal of H
         if method == "simultaneous":  # both gradients at the same point
-            velocity = self._field(state, graph)
-            theta_new = theta + lr_g * velocity[0]
-            psi_new = psi + lr_d * velocity[1]
+            new = state + h * self._field(state, graph)
+        elif method == "extragradient":  # x + H v(x + H v(x))
+            look_ahead = state + h * self._field(state, graph)
+            new = state + h * self._field(look_ahead, graph)
+        elif method == "optimistic":  # x + 2 H v(x) - H v(x_prev)
+            current, previous = state[:2], state[2:]
+            step = 2 * self._field(current, graph) - self._field(previous, graph)
+            new = torch.cat([current + h * step, current])
         else:  # alternating: k critic steps, then one generator step (training.train)
             for _ in range(d_steps):
                 psi = psi + lr_d * self._psi_velocity(theta, psi, graph)
             theta_new = theta + lr_g * self._theta_velocity(theta, psi, graph)
-            psi_new = psi
-        new = torch.stack([theta_new, psi_new])
+            new = torch.stack([theta_new, psi])
         return new if graph else new.detach()
 
     def trajectory(
@@ -217,8 +290,14 @@ class DiracGAN:
         ``simultaneous``: :math:`x_{n+1} = x_n + (h_G v_\theta(x_n), h_D v_\psi(x_n))`.
         ``alternating``: ``d_steps`` critic steps of size ``lr_d``, each at the current
         :math:`\psi`, then one generator step of size ``lr_g`` against the updated
-        critic (the order of :func:`gan_lib.training.train`). ``lr_d`` defaults to
-        ``lr_g``.
+        critic (the order of :func:`gan_lib.training.train`).
+        ``extragradient`` (Korpelevich, 1976; Gidel et al., 2019):
+        :math:`x_{n+1} = x_n + H v(x_n + H v(x_n))`.
+        ``optimistic`` (Daskalakis et al., 2018):
+        :math:`x_{n+1} = x_n + 2 H v(x_n) - H v(x_{n-1})`, started with
+        :math:`x_{-1} = x_0` (so the first step is a simultaneous one).
+        Here :math:`H = \operatorname{diag}(h_G, h_D)`; ``lr_d`` defaults to ``lr_g``.
+        For consensus optimization set ``consensus_gamma`` on the game.
 
         Returns ``(steps + 1, 2)``: row ``n`` is ``(theta_n, psi_n)``, row 0 the start.
         """
@@ -226,10 +305,12 @@ class DiracGAN:
         if not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be an int >= 0; got {steps!r}")
         state = _as_state(start)
-        path = [state]
+        if method == "optimistic":
+            state = torch.cat([state, state])  # x_{-1} = x_0
+        path = [state[:2]]
         for _ in range(steps):
             state = self._step(state, method, lr_g, lr_d, d_steps)
-            path.append(state)
+            path.append(state[:2])
         return torch.stack(path).numpy()  # (steps + 1, 2)
 
     def update_jacobian(
@@ -238,34 +319,40 @@ class DiracGAN:
         lr_g: float = 0.1,
         lr_d: float | None = None,
         d_steps: int = 1,
-        at: tuple[float, float] = (0.0, 0.0),
+        at: tuple[float, ...] | None = None,
     ) -> np.ndarray:
-        """The Jacobian of one step of :meth:`trajectory`'s map at ``at`` (default: the
+        r"""The Jacobian of one step of :meth:`trajectory`'s map at ``at`` (default: the
         equilibrium), by autograd through the step; ``(2, 2)``. A spectral radius below
-        1 guarantees local convergence; above 1 the linearized step expands."""
+        1 guarantees local convergence; above 1 the linearized step expands.
+
+        For ``optimistic`` the map acts on ``(theta, psi, theta_prev, psi_prev)``
+        (``at`` has four entries) and the Jacobian is the ``(4, 4)`` companion matrix
+        :math:`\begin{pmatrix} I + 2HA & -HA \\ I & 0 \end{pmatrix}`, with
+        :math:`A` the Jacobian of the field, at the equilibrium."""
         lr_d, method = self._check_schedule(method, lr_g, lr_d, d_steps)
+        size = 4 if method == "optimistic" else 2
 
         def step_with_graph(state: Tensor) -> Tensor:
             return self._step(state, method, lr_g, lr_d, d_steps, graph=True)
 
-        state = _as_state(at)
+        state = _as_state((0.0,) * size if at is None else at, size)
         return torch.autograd.functional.jacobian(step_with_graph, state).numpy()
 
     @staticmethod
     def _check_schedule(
         method: str, lr_g: float, lr_d: float | None, d_steps: int
     ) -> tuple[float, Method]:
-        if method not in ("simultaneous", "alternating"):
+        if method not in METHODS:
             raise ValueError(
-                f"method must be 'simultaneous' or 'alternating'; got {method!r}"
+                f"method must be one of {', '.join(METHODS)}; got {method!r}"
             )
         lr_g = _check_positive("lr_g", lr_g)
         lr_d = lr_g if lr_d is None else _check_positive("lr_d", lr_d)
         if not isinstance(d_steps, int) or d_steps < 1:
             raise ValueError(f"d_steps must be a positive int; got {d_steps!r}")
-        if method == "simultaneous" and d_steps != 1:
+        if method != "alternating" and d_steps != 1:
             raise ValueError(
-                "simultaneous updates take one step of each player from the same "
+                f"{method} updates take one step of each player from the same "
                 f"point, so d_steps must be 1; got {d_steps} (use method='alternating')"
             )
         return lr_d, method  # type: ignore[return-value]

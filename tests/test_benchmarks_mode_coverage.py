@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,12 +61,12 @@ def test_run_one_trains_and_scores_a_tiny_run(method):
     assert again["modes"] == out["modes"] and again["kl"] == out["kl"]  # seeded
 
 
-def test_loop_extensions_run_when_the_loop_has_them():
-    for method in ("feature matching", "unrolled (K=5)"):
-        if not bench.available(method):
-            pytest.skip(f"{method} needs a TrainConfig field the loop lacks")
+def test_loop_extensions_run():
+    for method in ("feature matching", "unrolled (U=5)"):
+        assert bench.available(method), f"{method}: TrainConfig lacks the field"
         out = bench.run_one("grid", method, seed=1, setting=TINY)
         assert out["n_modes"] == 25
+    assert all(bench.available(m) for m in bench.REMEDIES)
 
 
 def test_reference_row_of_real_samples_covers_every_toy_mode():
@@ -108,7 +109,9 @@ def test_summary_mean_and_std_and_the_markdown_table():
     assert plain["high_quality"] == pytest.approx(0.6)
     assert math.isnan(summary[1]["modes_std"])  # one seed: no spread
     table = bench.markdown_table(rows)
-    assert "| plain | 2 | 3.0 ± 1.4 | 60.0 ± 14.1 | 1.50 ± 0.71 |" in table
+    assert plain["modes_min"] == 2 and plain["modes_max"] == 4
+    # mean [min, max]: with two seeds, the two values
+    assert "| plain | 2 | 3.0 [2, 4] | 60.0 [50.0, 70.0] | 1.50 [1.00, 2.00] |" in table
     assert "| R1 | 1 | 8.0 | 90.0 | 0.10 |" in table
     assert table.count("\n|---|---|---|---|---|\n") == 1  # one data set, one table
 
@@ -164,3 +167,67 @@ def test_stacked_digits_pipeline_on_a_tiny_run():
     assert ref["kl"] < 1.5 and math.isnan(ref["high_quality"])
     out = bench.run_one("stacked_digits", "packing (m=2)", seed=0, setting=setting)
     assert 1 <= out["modes"] <= 300 and 0 <= out["kl"] <= math.log(1000) + 1e-9
+
+
+def test_spread_is_the_median_pairwise_distance():
+    x = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])  # distances 5, 5, 10
+    assert bench.median_pairwise_distance(x) == pytest.approx(5.0)
+    assert bench.median_pairwise_distance(torch.ones(50, 2)) == 0.0  # collapsed
+    images = torch.zeros(2, 3, 4, 4)
+    images[1] += 1.0  # flattened: distance sqrt(48)
+    assert bench.median_pairwise_distance(images) == pytest.approx(math.sqrt(48))
+    assert math.isnan(bench.median_pairwise_distance(torch.zeros(1, 2)))
+
+
+def test_reference_spread_of_the_ring_is_the_median_chord():
+    # two uniform modes of 8 on the unit circle are k steps apart with probabilities
+    # 1/8, 2/8, 2/8, 2/8, 1/8 (k = 0..4): the median chord is 2 sin(2 pi / 8) = sqrt 2
+    ref = bench.reference_row("ring", dataclasses.replace(TINY, n_eval=2500))
+    assert ref["spread"] == pytest.approx(math.sqrt(2), abs=0.02)
+
+
+def test_a_collapsed_generator_has_no_spread():
+    from gan_lib.benchmarks.lab_checks import broken
+
+    point = torch.tensor([1.0, 0.0])
+    out = bench.run_one("ring", "plain", seed=0, setting=TINY, keep_samples=True,
+                        wrap_generator=lambda G: broken.Collapsed(point, G.z_dim))
+    assert out["spread"] == 0.0 and out["modes"] == 1 and out["high_quality"] == 1.0
+
+
+def test_a_csv_without_the_spread_column_reads_as_nan(tmp_path):
+    path = tmp_path / "old.csv"
+    fields = [f for f in bench.FIELDS if f != "spread"]
+    values = ["ring", "plain", "0", "10", "8", "100", "3", "8", "0.5", "0.1", "1.0"]
+    path.write_text(",".join(fields) + "\n" + ",".join(values) + "\n")
+    (back,) = bench.read_csv(path)
+    assert back["modes"] == 3 and math.isnan(back["spread"])
+    assert "spread" not in bench.markdown_table([back])  # no column of NaN
+
+
+def test_the_committed_results_ship_inside_the_package():
+    assert bench.COMMITTED_CSV.parent.name == "results"
+    assert bench.COMMITTED_CSV.is_relative_to(Path(bench.__file__).parent)
+    rows = bench.committed_rows()
+    for dataset in bench.DATASETS:
+        methods = {r["method"] for r in rows if r["dataset"] == dataset}
+        assert methods == set(bench.REMEDIES) | {bench.REAL_DATA}, dataset
+
+
+def test_page_only_rewrites_the_page_from_the_csv(tmp_path):
+    rows = bench.committed_rows()
+    page = tmp_path / "page.md"
+    bench.write_page(rows, bench.COMMAND, page)
+    text = page.read_text()
+    assert bench.COMMAND in text and bench.markdown_table(rows) in text
+    if bench.COMMITTED_PAGE.exists():  # in a clone: the book's page is up to date
+        assert bench.COMMITTED_PAGE.read_text() == text
+
+
+def test_the_smoke_profile_does_not_overwrite_the_committed_csv(tmp_path, monkeypatch):
+    before = bench.COMMITTED_CSV.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    bench.main(["--profile", "smoke", "--datasets", "ring", "--methods", "plain",
+                "--seeds", "1"])
+    assert bench.COMMITTED_CSV.read_bytes() == before
+    assert not list(tmp_path.iterdir())

@@ -324,6 +324,69 @@ def test_mass_outside_the_other_support_costs_f0_or_the_slope_at_infinity(name):
     assert value == pytest.approx(expected, abs=1e-9)
 
 
+# The same prices reached as a limit, with no zero density anywhere: N(0, 1) against
+# N(delta, 1) tends to disjoint supports, so D_f -> f(0) + f'(inf) (the ceiling).
+CEILINGS = {
+    "kl": math.inf,
+    "reverse_kl": math.inf,
+    "jensen_shannon": math.log(2),
+    "gan": math.log(4),
+    "pearson": math.inf,
+    "squared_hellinger": 2.0,
+    "total_variation": 1.0,
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gaussians_pulled_apart_approach_the_ceiling(name):
+    div = divergences.get(name)
+    assert div.f(0.0).item() + div.slope_at_infinity == pytest.approx(CEILINGS[name])
+    values = []
+    for delta in (1.0, 4.0, 16.0):
+        support = (-12.0, delta + 12.0)  # both densities > 0 (no underflow) on it
+        x = np.linspace(*support, 10_001)
+        assert (gaussian(0, 1)(x) > 0).all() and (gaussian(delta, 1)(x) > 0).all()
+        values.append(divergences.f_divergence(
+            name, gaussian(0, 1), gaussian(delta, 1), support=support,
+            points=[0.0, delta / 2, delta]))
+    assert values[0] < values[1] <= values[2]
+    if math.isinf(CEILINGS[name]):
+        assert values[2] > 100
+    else:
+        assert values[0] < CEILINGS[name] - 0.05
+        assert values[2] == pytest.approx(CEILINGS[name], abs=1e-9)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_strictly_convex_at_one_through_the_optimal_critic_at_one(name):
+    """f(u) > c (u - 1) for u != 1 with c = optimal_critic(1) (f'(1); 0 for TV)."""
+    div = divergences.get(name)
+    u = torch.cat([torch.linspace(0, 0.999, 500), torch.linspace(1.001, 100, 500)])
+    c = div.optimal_critic(1.0).item()
+    assert (div.f(u.double()) - c * (u.double() - 1)).min() > 0
+    if name == "total_variation":
+        assert c == 0.0
+        for end in (-0.5, 0.5):  # subgradients too, but each lies along a branch
+            assert (div.f(u.double()) - end * (u.double() - 1)).min() == 0
+
+
+@pytest.mark.parametrize("eps", [1e-1, 1e-3, 1e-6])
+def test_clipped_gan_critic_approaches_2jsd_without_absolute_continuity(eps):
+    """P = U[0, 2], Q = U[1, 3]: T* = log D* leaves dom f* where q = 0; the critic
+    log clip(D*, eps, 1 - eps) reaches log 2 + log(1 - eps) -> 2 JSD = log 2."""
+    p, q = uniform(0, 2), uniform(1, 3)
+
+    def clipped(x: np.ndarray) -> np.ndarray:
+        d_star = np.divide(p(x), p(x) + q(x), out=np.full_like(x, 0.5),
+                           where=p(x) + q(x) > 0)
+        return np.log(np.clip(d_star, eps, 1 - eps))
+
+    bound = divergences.variational_bound("gan", p, q, clipped, support=(-1, 4),
+                                          points=[0, 1, 2, 3])
+    assert bound == pytest.approx(math.log(2) + math.log1p(-eps), abs=1e-9)
+    assert math.isinf(divergences.get("gan").conjugate(0.0).item())
+
+
 def test_kl_is_infinite_where_q_underflows_to_zero():
     narrow, wide = gaussian(0, 0.1), gaussian(0, 3)  # narrow underflows at |x| > ~3.9
     kl = divergences.f_divergence("kl", wide, narrow, support=(-30, 30))

@@ -239,3 +239,182 @@ def test_trajectory_shape_and_start():
     path = DiracGAN().trajectory((0.3, -0.2), 7, "alternating", lr_g=0.1, d_steps=2)
     assert path.shape == (8, 2) and path.dtype == np.float64
     assert path[0].tolist() == [0.3, -0.2]
+
+
+# --- methods built for games: extragradient, optimistic, consensus ------------------
+# omega = f'(0) sqrt(h_G h_D) throughout (the theory page's notation).
+
+STEP_PAIRS = [(0.1, 0.1), (0.3, 0.9), (0.5, 1.0), (0.6, 1.8), (2.0, 2.5)]
+
+
+def _same_eigenvalues(found, expected, tol):
+    gaps = np.abs(np.subtract.outer(np.asarray(found), np.asarray(expected)))
+    return gaps.min(axis=0).max() < tol and gaps.min(axis=1).max() < tol
+
+
+def _rho_optimistic(omega: float) -> float:
+    if omega <= 0.5:
+        return math.sqrt((1 + math.sqrt(1 - 4 * omega**2)) / 2)
+    return math.sqrt(0.25 + (omega + math.sqrt(4 * omega**2 - 1) / 2) ** 2)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein"])
+@pytest.mark.parametrize("lr_g, lr_d", STEP_PAIRS)
+def test_extragradient_update_jacobian_and_eigenvalues(loss, lr_g, lr_d):
+    a = F_PRIME_AT_0[loss]
+    omega = a * math.sqrt(lr_g * lr_d)
+    E = DiracGAN(loss).update_jacobian("extragradient", lr_g=lr_g, lr_d=lr_d)
+    expected = [[1 - omega**2, -lr_g * a], [lr_d * a, 1 - omega**2]]
+    assert E == pytest.approx(np.array(expected), abs=1e-13)
+    roots = 1 - omega**2 + np.array([1j, -1j]) * omega
+    assert _same_eigenvalues(np.linalg.eigvals(E), roots, 1e-12)
+    rho = spectral_radius(E)
+    assert rho == pytest.approx(math.sqrt(1 - omega**2 + omega**4), abs=1e-12)
+    assert (rho < 1) == (omega < 1)
+
+
+def test_extragradient_step_is_a_look_ahead_step():
+    game, h_g, h_d = DiracGAN("minimax"), 0.3, 0.7
+    x = np.array([0.8, -0.4])
+    half = x + np.array([h_g, h_d]) * game.vector_field(*x)
+    expected = x + np.array([h_g, h_d]) * game.vector_field(*half)
+    path = game.trajectory(tuple(x), 1, "extragradient", lr_g=h_g, lr_d=h_d)
+    assert path[1] == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("lr", [0.1, 0.4, 0.9])
+def test_extragradient_wgan_shrinks_by_rho_at_every_step(lr):
+    path = DiracGAN("wasserstein").trajectory((1.0, -0.5), 300, "extragradient",
+                                              lr_g=lr)
+    r = distance_to_equilibrium(path)
+    rho = math.sqrt(1 - lr**2 + lr**4)
+    assert np.abs(r[1:] / r[:-1] - rho).max() < 1e-12
+
+
+def test_extragradient_standard_gan_converges_at_the_rate_of_the_theorem():
+    lr = 0.5
+    r = distance_to_equilibrium(
+        DiracGAN("minimax").trajectory((1.0, 1.0), 1200, "extragradient", lr_g=lr))
+    omega = 0.5 * lr
+    late = r[701:1001] / r[700:1000]
+    assert r[-1] < 1e-12
+    assert np.abs(late - math.sqrt(1 - omega**2 + omega**4)).max() < 1e-9
+
+
+def test_extragradient_diverges_beyond_omega_one():
+    path = DiracGAN("wasserstein").trajectory((0.1, 0.0), 50, "extragradient", lr_g=1.2)
+    r = distance_to_equilibrium(path)
+    assert r[-1] > 10 * r[0]
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein"])
+@pytest.mark.parametrize("lr_g, lr_d", STEP_PAIRS)
+def test_optimistic_companion_matrix_and_eigenvalues(loss, lr_g, lr_d):
+    a = F_PRIME_AT_0[loss]
+    omega = a * math.sqrt(lr_g * lr_d)
+    C = DiracGAN(loss).update_jacobian("optimistic", lr_g=lr_g, lr_d=lr_d)
+    B = np.array([[0.0, -lr_g * a], [lr_d * a, 0.0]])
+    expected = np.block([[np.eye(2) + 2 * B, -B], [np.eye(2), np.zeros((2, 2))]])
+    assert C.shape == (4, 4)
+    assert C == pytest.approx(expected, abs=1e-13)
+    roots = np.concatenate(
+        [np.roots([1, -(1 + 2 * lam), lam]) for lam in (1j * omega, -1j * omega)]
+    )
+    assert _same_eigenvalues(np.linalg.eigvals(C), roots, 1e-9)
+    rho = spectral_radius(C)
+    assert rho == pytest.approx(_rho_optimistic(omega), abs=1e-9)
+    assert (rho < 1) == (omega < 1 / math.sqrt(3))
+
+
+def test_optimistic_threshold_is_one_over_root_three():
+    game = DiracGAN("wasserstein")  # omega = h
+    below = game.update_jacobian("optimistic", lr_g=0.99 / math.sqrt(3))
+    above = game.update_jacobian("optimistic", lr_g=1.01 / math.sqrt(3))
+    assert spectral_radius(below) < 1 < spectral_radius(above)
+
+
+def test_optimistic_first_step_is_simultaneous_then_uses_the_previous_gradient():
+    game, h = DiracGAN("minimax"), 0.3
+    path = game.trajectory((0.8, -0.4), 2, "optimistic", lr_g=h)
+    simultaneous = game.trajectory((0.8, -0.4), 1, "simultaneous", lr_g=h)
+    assert path[1] == pytest.approx(simultaneous[1], abs=1e-15)
+    expected = (path[1] + 2 * h * game.vector_field(*path[1])
+                - h * game.vector_field(*path[0]))
+    assert path[2] == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize("lr", [0.1, 0.3, 0.45])
+def test_optimistic_wgan_shrinks_by_rho_once_the_fast_mode_is_gone(lr):
+    path = DiracGAN("wasserstein").trajectory((1.0, -0.5), 600, "optimistic", lr_g=lr)
+    r = distance_to_equilibrium(path)
+    late = r[401:601] / r[400:600]
+    assert np.abs(late - _rho_optimistic(lr)).max() < 1e-9
+
+
+def test_optimistic_standard_gan_converges_for_small_steps():
+    r = distance_to_equilibrium(
+        DiracGAN("minimax").trajectory((1.0, 1.0), 1000, "optimistic", lr_g=0.5))
+    assert r[-1] < 1e-10 * r[0]
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein"])
+@pytest.mark.parametrize("gamma_c", [0.5, 2.0])
+def test_consensus_jacobian_is_shifted_by_gamma_a_squared(loss, gamma_c):
+    a = F_PRIME_AT_0[loss]
+    J = DiracGAN(loss, consensus_gamma=gamma_c).jacobian()
+    assert J == pytest.approx(np.array([[-gamma_c * a**2, -a], [a, -gamma_c * a**2]]),
+                              abs=1e-13)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein"])
+@pytest.mark.parametrize("theta, psi", POINTS)
+def test_consensus_field_is_v_minus_gamma_grad_half_v_squared(loss, theta, psi):
+    gamma_c, eps = 0.7, 1e-6
+    plain = DiracGAN(loss)
+
+    def half_sq(t: float, p: float) -> float:
+        return 0.5 * float(np.sum(plain.vector_field(t, p) ** 2))
+
+    grad = [
+        (half_sq(theta + eps, psi) - half_sq(theta - eps, psi)) / (2 * eps),
+        (half_sq(theta, psi + eps) - half_sq(theta, psi - eps)) / (2 * eps),
+    ]
+    expected = plain.vector_field(theta, psi) - gamma_c * np.array(grad)
+    field = DiracGAN(loss, consensus_gamma=gamma_c).vector_field(theta, psi)
+    assert field == pytest.approx(expected, abs=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wasserstein"])
+@pytest.mark.parametrize("gamma_c", [0.5, 1.0, 3.0])
+def test_consensus_rate_and_step_size_condition(loss, gamma_c):
+    a = F_PRIME_AT_0[loss]
+    game = DiracGAN(loss, consensus_gamma=gamma_c)
+    h_max = 2 * gamma_c / (1 + gamma_c**2 * a**2)
+    for lr in (0.3 * h_max, 0.99 * h_max, 1.01 * h_max):
+        rho = spectral_radius(game.update_jacobian(lr_g=lr))
+        expected = math.sqrt((1 - lr * gamma_c * a**2) ** 2 + lr**2 * a**2)
+        assert rho == pytest.approx(expected, abs=1e-12)
+        assert (rho < 1) == (lr < h_max)
+
+
+def test_consensus_wgan_shrinks_by_rho_and_standard_gan_converges():
+    h, gamma_c = 0.3, 0.5
+    r = distance_to_equilibrium(
+        DiracGAN("wasserstein", consensus_gamma=gamma_c).trajectory((1.0, 0.5), 100,
+                                                                   lr_g=h))
+    rho = math.sqrt((1 - h * gamma_c) ** 2 + h**2)
+    assert np.abs(r[1:] / r[:-1] - rho).max() < 1e-12
+    r_std = distance_to_equilibrium(
+        DiracGAN("minimax", consensus_gamma=1.0).trajectory((1.0, 1.0), 500, lr_g=0.1))
+    assert r_std[-1] < 1e-3 * r_std[0]
+
+
+def test_game_methods_reject_bad_arguments():
+    with pytest.raises(ValueError, match="consensus_gamma"):
+        DiracGAN("minimax", consensus_gamma=-0.1)
+    game = DiracGAN()
+    for method in ("extragradient", "optimistic"):
+        with pytest.raises(ValueError, match="d_steps must be 1"):
+            game.trajectory((1.0, 1.0), 5, method, d_steps=2)
+    with pytest.raises(ValueError, match=r"shape \(4,\); got"):
+        game.update_jacobian("optimistic", at=(0.0, 0.0))

@@ -124,6 +124,31 @@ def test_training_is_deterministic():
         assert torch.equal(a, b)
 
 
+def test_the_seed_gives_other_weights_cached_beside_the_default(
+    digits_root, extractor
+):
+    seeded = digits_cnn(RESOLUTION, root=digits_root, seed=3)
+    assert seeded.provenance["training"]["seed"] == 3
+    assert extractor.provenance["training"]["seed"] == 0  # the default is unchanged
+    assert seeded.provenance["test_accuracy"] >= 0.95  # another seed trains as well
+    folder = digits_root / "digits_cnn"
+    assert (folder / f"digits_cnn_{RESOLUTION}px_seed3.pt").is_file()
+    assert (folder / f"digits_cnn_{RESOLUTION}px.pt").is_file()  # not overwritten
+    default, seeded_again = (
+        load_digits_cnn(RESOLUTION, root=digits_root)[0],
+        load_digits_cnn(RESOLUTION, root=digits_root, seed=3)[0],
+    )
+    assert not torch.equal(
+        default.head.weight, seeded_again.head.weight
+    )  # another seed, other weights
+    for a, b in zip(
+        seeded_again.state_dict().values(), seeded.module.state_dict().values()
+    ):  # the body's parameters, loaded from the cache
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        load_digits_cnn(RESOLUTION, root=digits_root, seed=-1)
+
+
 def test_bad_images_raise_clear_errors(extractor):
     good = torch.zeros(4, 1, RESOLUTION, RESOLUTION)
     with pytest.raises(ValueError, match=r"must have shape \(N, 1, 16, 16\); got"):
@@ -168,7 +193,7 @@ def randomized_inception(seed: int = 0) -> FIDInceptionV3:
 
 
 def test_fid_inception_matches_pytorch_fid_with_the_same_weights(monkeypatch):
-    inception_module = pytest.importorskip("pytorch_fid.inception")
+    from pytorch_fid import inception as inception_module  # a missing one fails
     ours = randomized_inception()
     state = ours.state_dict()
 

@@ -150,7 +150,7 @@ def test_fid_grows_with_the_shift():
 @pytest.mark.filterwarnings("ignore:The `disp` argument:DeprecationWarning")
 def test_agrees_with_pytorch_fid():
     """The 2048-d comparison: python -m gan_lib.metrics.benchmark."""
-    fid_score = pytest.importorskip("pytorch_fid.fid_score")
+    from pytorch_fid import fid_score  # in requirements.txt: a missing one fails
     real, fake = relu_features(800, 96, 0.0, 10), relu_features(700, 96, 0.1, 11)
     mu1, s1 = real.mean(0), np.cov(real, rowvar=False)
     mu2, s2 = fake.mean(0), np.cov(fake, rowvar=False)
@@ -160,7 +160,7 @@ def test_agrees_with_pytorch_fid():
 
 
 def test_agrees_with_torch_fidelity():
-    metric_fid = pytest.importorskip("torch_fidelity.metric_fid")
+    from torch_fidelity import metric_fid  # in requirements.txt: a missing one fails
     real, fake = relu_features(600, 64, 0.0, 12), relu_features(500, 64, 0.2, 13)
     stats = [
         metric_fid.fid_features_to_statistics(torch.from_numpy(f)) for f in (real, fake)
@@ -172,7 +172,7 @@ def test_agrees_with_torch_fidelity():
 
 def test_fewer_samples_than_dimensions_warn_and_fewer_than_two_raise():
     real, fake = relu_features(20, 32, 0.0, 14), relu_features(20, 32, 0.1, 15)
-    with pytest.warns(UserWarning, match="fewer samples than dimensions"):
+    with pytest.warns(UserWarning, match=r"no more samples than dimensions \(N <= d\)"):
         value = fid_from_features(real, fake)
     assert np.isfinite(value) and value >= 0
     with pytest.raises(ValueError, match="at least 2 samples; got 1"):
@@ -180,8 +180,25 @@ def test_fewer_samples_than_dimensions_warn_and_fewer_than_two_raise():
     with pytest.raises(ValueError, match="at least 2 samples; got 1"):
         GaussianStatistics().update(real[:1]).covariance  # noqa: B018
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # N >= d: no warning
+        warnings.simplefilter("error")  # N > d: no warning
         fid_from_features(relu_features(40, 32, 0.0, 16), relu_features(40, 32, 0, 17))
+
+
+def test_as_many_samples_as_dimensions_give_a_singular_covariance_and_warn():
+    d = 32
+    real, fake = relu_features(d, d, 0.0, 18), relu_features(d + 1, d, 0.1, 19)
+    stats = GaussianStatistics.from_features(real)
+    # N = d points minus their mean span at most d - 1 directions: rank d - 1
+    assert np.linalg.matrix_rank(stats.covariance) == d - 1
+    assert np.linalg.eigvalsh(stats.covariance)[0] < 1e-10 * np.trace(stats.covariance)
+    with pytest.warns(UserWarning, match=r"32 real samples of dimension 32"):
+        value = fid_from_features(real, fake)
+    assert np.isfinite(value) and value >= 0
+    assert np.linalg.matrix_rank(
+        GaussianStatistics.from_features(fake).covariance) == d  # N = d + 1: full rank
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # N = d + 1 on both sides: no warning
+        fid_from_features(relu_features(d + 1, d, 0.0, 20), fake)
 
 
 @pytest.mark.parametrize(

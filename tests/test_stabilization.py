@@ -216,3 +216,33 @@ def test_packed_total_variation_closed_forms():
         packed_total_variation([0.5, 0.5], [1.0], 2)
     with pytest.raises(ValueError, match="too many to enumerate"):
         packed_total_variation(np.ones(100) / 100, np.ones(100) / 100, 4)
+
+
+def test_packed_total_variation_is_symmetric_and_invented_mass_attains_the_bound():
+    from gan_lib.stabilization import packed_total_variation
+
+    # data on 3 points, a fourth point off the data: (1 - eps) P + eps delta_4
+    eps = 0.2
+    p = np.array([0.5, 0.3, 0.2, 0.0])
+    invented = np.append((1 - eps) * p[:3], eps)
+    for m in range(1, 5):
+        tv = packed_total_variation(p, invented, m)
+        assert tv == pytest.approx(1 - (1 - eps) ** m, abs=1e-12)
+        assert tv == pytest.approx(packed_total_variation(invented, p, m), abs=1e-15)
+    # m = 2 by hand for a deficit that is not a dropped point, and an excess on the
+    # data: p = (1/2, 1/2), q = (0.6, 0.4) has TV 0.11 < 1 - 0.9^2 = 0.19
+    assert packed_total_variation([0.5, 0.5], [0.6, 0.4], 2) < 1 - 0.9**2 - 0.05
+
+
+def test_feature_matching_minibatch_estimate_is_biased_by_the_mean_variance():
+    from gan_lib.stabilization import feature_matching
+
+    # equal means (0), identity features, batches of B = 16 and B' = 8 from N(0, I_3):
+    # E loss = tr Cov / B + tr Cov / B' = 3/16 + 3/8
+    gen = torch.Generator().manual_seed(0)
+    losses = torch.stack([
+        feature_matching.feature_matching_loss(torch.randn(16, 3, generator=gen),
+                                               torch.randn(8, 3, generator=gen))
+        for _ in range(4000)])
+    se = losses.std().item() / math.sqrt(len(losses))
+    assert abs(losses.mean().item() - (3 / 16 + 3 / 8)) < 4 * se

@@ -164,3 +164,32 @@ def test_plot_curves():
         viz.plot_curves(t, {"a": t[:3]})
     with pytest.raises(ValueError, match="at least one"):
         viz.plot_curves(t, {})
+
+
+def test_plot_precision_recall_balls_draws_the_metric_s_balls():
+    from matplotlib.patches import Circle
+
+    from gan_lib import metrics
+
+    rng = np.random.default_rng(0)
+    real = rng.standard_normal((30, 2))
+    fake = 0.6 * rng.standard_normal((25, 2)) + np.array([1.0, 0.0])
+    k = 3
+    fig = viz.plot_precision_recall_balls(real, fake, k=k)
+    left, right = fig.axes[:2]
+    for ax, centres in ((left, real), (right, fake)):
+        circles = [p for p in ax.patches if isinstance(p, Circle)]
+        assert len(circles) == len(centres)
+        # each radius is the distance to the k-th nearest other point, by brute force
+        d = np.sqrt(((centres[:, None] - centres[None]) ** 2).sum(-1))
+        expected = np.sort(d, axis=1)[:, k]  # column 0 is the point itself
+        np.testing.assert_allclose([c.radius for c in circles], expected, rtol=1e-12)
+        np.testing.assert_allclose([c.center for c in circles], centres)
+    precision, recall = metrics.precision_recall(real, fake, k)
+    assert f"precision = {precision:.3f}" in left.get_title()
+    assert f"recall = {recall:.3f}" in right.get_title()
+    assert 0 < precision < 1 and 0 < recall < 1  # both kinds of point are drawn
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        viz.plot_precision_recall_balls(np.zeros((10, 3)), fake)
+    with pytest.raises(ValueError, match="more than k"):
+        viz.plot_precision_recall_balls(real[:3], fake, k=3)

@@ -18,11 +18,16 @@ Every run uses the same generator and the same discriminator architecture
 minibatch stddev and packing), the non-saturating loss, Adam (0.5, 0.999), and changes
 exactly one thing: the remedy (:data:`REMEDIES`). Run it as::
 
-    python -m gan_lib.benchmarks.mode_coverage --profile cpu \
-        --out book/08_stabilization/benchmark.csv
+    OMP_NUM_THREADS=1 python -m gan_lib.benchmarks.mode_coverage --profile cpu
 
-It writes one CSV row per run (dataset, remedy, seed) and a markdown table of mean and
-standard deviation over seeds beside it (same name, ``.md``).
+It writes one CSV row per run (dataset, remedy, seed), by default to the committed file
+:data:`COMMITTED_CSV` (``gan_lib/benchmarks/results/mode_coverage.csv``, package data,
+so a lab finds it in Colab as well as in a clone; read it with
+:func:`committed_rows`), and the book's page of tables (:data:`COMMITTED_PAGE`,
+``book/08_stabilization/benchmark.md``, written only when the repository is there, or
+beside ``--out``). Each row also records ``spread``, the median pairwise distance of
+the scored samples: "0 modes" alone does not tell a collapsed generator (spread near
+0) from one that has not converged (spread of the order of the data's).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from gan_lib import models, profiles, training
 from gan_lib.benchmarks.results import (
     FIELDS,
     markdown_table,
+    median_pairwise_distance,
     read_csv,
     results_page,
     summarize,
@@ -58,6 +64,8 @@ from gan_lib.errors import UnknownNameError
 from gan_lib.instance_noise import InstanceNoise
 
 __all__ = [  # the names the book and the tests use, some defined beside this file
+    "COMMITTED_CSV",
+    "COMMITTED_PAGE",
     "DATASETS",
     "FIELDS",
     "REAL_DATA",
@@ -68,9 +76,11 @@ __all__ = [  # the names the book and the tests use, some defined beside this fi
     "Target",
     "available",
     "build_networks",
+    "committed_rows",
     "generate",
     "main",
     "markdown_table",
+    "median_pairwise_distance",
     "read_csv",
     "reference_row",
     "run_benchmark",
@@ -82,6 +92,24 @@ __all__ = [  # the names the book and the tests use, some defined beside this fi
 ]
 
 REAL_DATA = "real data (reference)"
+COMMITTED_CSV = Path(__file__).resolve().parent / "results" / "mode_coverage.csv"
+# the book's page of tables: written beside the repository's book when there is one
+COMMITTED_PAGE = (
+    Path(__file__).resolve().parents[2] / "book" / "08_stabilization" / "benchmark.md"
+)
+
+
+# the command that wrote the committed CSV
+COMMAND = (
+    "OMP_NUM_THREADS=1 python -m gan_lib.benchmarks.mode_coverage --profile cpu "
+    "--seeds 2 --datasets ring,grid,stacked_digits"
+)
+
+
+def committed_rows() -> list[dict[str, Any]]:
+    """The rows of the committed ``cpu`` run (:data:`COMMITTED_CSV`), shipped inside
+    ``gan_lib``."""
+    return read_csv(COMMITTED_CSV)
 
 
 # --- the remedies ----------------------------------------------------------------
@@ -119,7 +147,7 @@ REMEDIES: dict[str, Remedy] = {
         config={"feature_matching": True},
         requires="feature_matching",
     ),
-    "unrolled (K=5)": Remedy(
+    "unrolled (U=5)": Remedy(
         "Metz et al. (2017): G steps through 5 unrolled D steps",
         config={"unroll_steps": 5},
         requires="unroll_steps",
@@ -222,9 +250,13 @@ def run_one(
     setting: Setting,
     device: str = "cpu",
     keep_samples: bool = False,
+    wrap_generator: Callable[[nn.Module], nn.Module] | None = None,
 ) -> dict[str, Any]:
     """Train one GAN with one remedy and score it; returns one CSV row (plus, with
-    ``keep_samples``, the evaluated samples under ``"samples"``)."""
+    ``keep_samples``, the evaluated samples under ``"samples"``).
+
+    ``wrap_generator`` replaces the generator after its initialization (the lab
+    checks pass a broken one: frozen, sign-flipped, collapsed)."""
     remedy, tgt = _remedy(method), target(dataset)
     if not available(method):
         raise RuntimeError(
@@ -234,6 +266,8 @@ def run_one(
     start = time.perf_counter()
     torch.manual_seed(seed)
     G, D = build_networks(dataset, method)
+    if wrap_generator is not None:
+        G = wrap_generator(G)
     overrides = dict(remedy.config)
     if overrides.pop("ttur", False):
         overrides.update(lr_d=2 * setting.lr, lr_g=setting.lr / 2)
@@ -270,6 +304,7 @@ def run_one(
         "n_eval": setting.n_eval,
         "n_modes": tgt.n_modes,
         **scores,
+        "spread": median_pairwise_distance(samples),
         "seconds": time.perf_counter() - start,
     }
     if keep_samples:
@@ -304,6 +339,7 @@ def reference_row(dataset: str, setting: Setting) -> dict[str, Any]:
         "n_eval": setting.n_eval,
         "n_modes": tgt.n_modes,
         **tgt.score(x),
+        "spread": median_pairwise_distance(x),
         "seconds": time.perf_counter() - start,
     }
 
@@ -351,13 +387,28 @@ def run_benchmark(
     if out is not None:
         write_csv(rows, out)
         command = (
-            f"python -m gan_lib.benchmarks.mode_coverage --profile {profile} "
-            f"--seeds {seeds} --datasets {','.join(datasets)} --out {out}"
+            f"OMP_NUM_THREADS=1 python -m gan_lib.benchmarks.mode_coverage "
+            f"--profile {profile} --seeds {seeds} --datasets {','.join(datasets)}"
         )
+        if Path(out).resolve() != COMMITTED_CSV:
+            command += f" --out {out}"
         if methods is not None:
-            command += f" --methods {','.join(methods)}"
-        Path(out).with_suffix(".md").write_text(results_page(rows, command) + "\n")
+            command += f" --methods '{','.join(methods)}'"
+        write_page(rows, command, page_path(out))
     return rows
+
+
+def page_path(out: str | Path) -> Path:
+    """Where the page of tables goes: the book's page for the committed CSV (when the
+    repository's book is there), else beside ``out`` with the suffix ``.md``."""
+    if Path(out).resolve() == COMMITTED_CSV and COMMITTED_PAGE.parent.is_dir():
+        return COMMITTED_PAGE
+    return Path(out).with_suffix(".md")
+
+
+def write_page(rows: Sequence[dict[str, Any]], command: str, path: str | Path) -> None:
+    """The page of tables (:func:`results_page`) for ``rows``, at ``path``."""
+    Path(path).write_text(results_page(rows, command) + "\n")
 
 
 def _format_row(row: dict[str, Any]) -> str:
@@ -402,9 +453,26 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         default=None,
         help="comma-separated remedies (default: all available)",
     )
-    parser.add_argument("--out", default=None, help="CSV path (table: same name, .md)")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="CSV path (page of tables: same name, .md); default: the committed file "
+        "gan_lib/benchmarks/results/mode_coverage.csv (and the book's page) for the "
+        "cpu profile, none for the others",
+    )
+    parser.add_argument(
+        "--page-only",
+        action="store_true",
+        help="rewrite the book's page from the committed CSV without training",
+    )
     args = parser.parse_args(argv)
+    if args.page_only:
+        rows = committed_rows()
+        write_page(rows, COMMAND, page_path(COMMITTED_CSV))
+        return rows
     profile = args.profile or profiles.current()
+    if args.out is None and profile == "cpu":
+        args.out = COMMITTED_CSV
     seeds = args.seeds if args.seeds is not None else DEFAULT_SEEDS[profile]
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     methods = (

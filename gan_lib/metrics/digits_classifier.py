@@ -173,23 +173,37 @@ def train_digits_cnn(
     return model, test_accuracy
 
 
+def weights_path(resolution: int, root: Path, seed: int = 0) -> Path:
+    """``<root>/digits_cnn/digits_cnn_<R>px.pt`` (seed 0) or ``..._<R>px_seed<s>.pt``."""
+    suffix = "" if seed == 0 else f"_seed{seed}"
+    return root / "digits_cnn" / f"digits_cnn_{resolution}px{suffix}.pt"
+
+
 def load_digits_cnn(
     resolution: int = 32,
     root: str | os.PathLike | None = None,
     retrain: bool = False,
+    *,
+    seed: int = 0,
 ) -> tuple[DigitsCNN, dict]:
     """The trained classifier for ``resolution`` x ``resolution`` digits, cached.
 
     Loads ``<root>/digits_cnn/digits_cnn_<R>px.pt`` when its JSON matches the
     training arguments, else trains (deterministically) and writes both files.
+    ``seed`` seeds everything random in the training (initial weights, the held-out
+    split, the order of the minibatches, the shifts); the default 0 is the
+    classifier the book uses. Another seed is cached under its own file name
+    (``digits_cnn_<R>px_seed<s>.pt``).
 
     Returns:
         The model in eval mode, and its JSON record (arguments and
         ``test_accuracy``).
     """
-    config = DigitsTraining(resolution=resolution)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    config = DigitsTraining(resolution=resolution, seed=seed)
     folder = Path(root) if root is not None else data_root()
-    weights = folder / "digits_cnn" / f"digits_cnn_{resolution}px.pt"
+    weights = weights_path(resolution, folder, seed)
     record_path = weights.with_suffix(".json")
     if not retrain and weights.is_file() and record_path.is_file():
         record = json.loads(record_path.read_text())

@@ -182,14 +182,18 @@ def digits_cnn(
     retrain: bool = False,
     batch_size: int = 512,
     device: torch.device | str = "cpu",
+    *,
+    seed: int = 0,
 ) -> ModuleFeatureExtractor:
     """The offline extractor ``digits-cnn``: 128-d features and 10 digit logits.
 
     Trains the classifier on first use (seconds) and caches it under
     ``root`` (default ``$GAN_LIB_DATA``); see
     :mod:`gan_lib.metrics.digits_classifier`. Images: ``(N, 1, R, R)`` in [-1, 1].
+    ``seed`` seeds the classifier's training (default 0: the book's classifier);
+    each seed gives other weights, cached separately.
     """
-    model, record = load_digits_cnn(resolution, root=root, retrain=retrain)
+    model, record = load_digits_cnn(resolution, root=root, retrain=retrain, seed=seed)
     model = model.to(device)
     return ModuleFeatureExtractor(
         model.body,

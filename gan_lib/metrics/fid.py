@@ -74,7 +74,7 @@ def trace_sqrt_product(sigma1: Tensor, sigma2: Tensor) -> Tensor:
     :math:`\Sigma_1 = LL^\top`, :math:`\Sigma_1\Sigma_2 = L\,(L^\top\Sigma_2)` has the
     eigenvalues of :math:`L^\top \Sigma_2 L`, a symmetric PSD matrix: they are real
     and non-negative, and the trace of the square root is the sum of their square
-    roots. When :math:`\Sigma_1` is singular (fewer samples than dimensions, a
+    roots. When :math:`\Sigma_1` is singular (no more samples than dimensions, a
     constant feature) Cholesky fails and the symmetric square root
     :math:`\Sigma_1^{1/2}` from ``eigh`` plays the part of :math:`L`.
     Eigenvalues within round-off of 0 (negative ones included) are set to 0 before
@@ -223,18 +223,22 @@ class GaussianStatistics:
 
 
 def fid_from_statistics(real: GaussianStatistics, fake: GaussianStatistics) -> float:
-    """FID between the Gaussians fitted to two feature sets' statistics.
+    r"""FID between the Gaussians fitted to two feature sets' statistics.
 
-    Fewer samples than feature dimensions make a covariance singular; FID is still
-    defined but strongly biased upwards, so a ``UserWarning`` says so.
+    A sample covariance of :math:`N` points has rank at most :math:`N - 1` (the
+    points minus their mean span at most :math:`N - 1` directions), so with
+    :math:`N \le d` samples in dimension :math:`d` it is singular; FID is still
+    defined but strongly biased upwards, so a ``UserWarning`` says so. FID needs
+    :math:`N > d` (in practice :math:`N \gg d`).
     """
     for name, stats in (("real", real), ("fake", fake)):
         stats._require(2, f"{name} covariance")
-        if stats.count < stats.dim:
+        if stats.count <= stats.dim:
             warnings.warn(
                 f"FID with {stats.count} {name} samples of dimension {stats.dim}: "
-                "fewer samples than dimensions make the covariance singular and "
-                "the estimate strongly biased; compare only equal sample counts",
+                "no more samples than dimensions (N <= d) make the covariance "
+                "singular (rank <= N - 1) and the estimate strongly biased; use "
+                "N > d and compare only equal sample counts",
                 UserWarning,
                 stacklevel=3,
             )

@@ -19,12 +19,15 @@ biased upwards: for two samples of one distribution its mean is 0 and single val
 are *negative* about half of the time. Negative values are legitimate and reported as
 they are, never clamped.
 
-**Which reference it matches.** torch-fidelity's ``kid_features_to_metric`` (and the
-protocol of the paper's code): the estimate is averaged over ``subsets`` random
-subsets of ``subset_size`` samples drawn without replacement from each set, and the
-spread is the standard deviation over subsets (``np.std``, ddof 0). The subsets are
-drawn by ``np.random.RandomState(seed).choice`` in the same order, so the same
-``seed`` (default 2020, torch-fidelity's) gives the same subsets and the same value.
+**Which reference it matches.** torch-fidelity's ``kid_features_to_metric``: the
+estimate is averaged over ``subsets`` random subsets of ``subset_size`` samples drawn
+without replacement from each set, and the spread is the standard deviation over
+subsets (``np.std``, ddof 0). The subsets are drawn by
+``np.random.RandomState(seed).choice`` in the same order, so the same ``seed``
+(default 2020, torch-fidelity's) gives the same subsets and the same value. The
+defaults, 100 subsets of 1000, are torch-fidelity's; the paper's own code
+(``polynomial_mmd_averages`` in Bińkowski et al.'s repository) averages the same
+estimator over 50 subsets of 1000 by default, drawn without a fixed seed.
 """
 
 from __future__ import annotations
@@ -79,8 +82,9 @@ def kid(
     Args:
         real_features: ``(N, d)`` features of real samples.
         fake_features: ``(M, d)`` features of generated samples.
-        subsets: how many random subsets to average over (100 in the references).
-        subset_size: samples per subset drawn from each set (1000 in the references);
+        subsets: how many random subsets to average over (100: torch-fidelity's
+            default; the paper's code uses 50).
+        subset_size: samples per subset drawn from each set (1000 in both);
             capped at ``min(N, M)`` with a ``UserWarning`` when larger.
         seed: seeds the subset draws (``np.random.RandomState``), so a result is
             reproducible; 2020 is torch-fidelity's default.

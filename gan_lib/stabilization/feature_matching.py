@@ -9,9 +9,14 @@ an intermediate layer :math:`f` of the discriminator on real and generated data:
                     - \E_{z \sim p_z} f(G(z)) \big\rVert_2^2 ,
 
 estimated on one minibatch of each. The discriminator keeps its usual loss, so it keeps
-looking for the features that tell the two apart; the generator only has to match
-their first moments, a target that does not move when the discriminator overfits to
-the current fakes.
+looking for the features that tell the two apart. For a fixed discriminator the
+generator's target :math:`\E f(x_{real})` is fixed (it does not depend on the
+generator), unlike the maximum of the logit that the plain generator chases; as the
+discriminator trains, :math:`f`, and with it the target, moves.
+
+The minibatch estimate is biased upward: for a generator that matches the feature
+means exactly, its expectation is :math:`\operatorname{tr}\operatorname{Cov}_P f / B +
+\operatorname{tr}\operatorname{Cov}_Q f / B'` (the variance of the two batch means).
 """
 
 from __future__ import annotations

@@ -5,23 +5,25 @@ A discriminator that looks at one sample at a time cannot tell a generator that
 produces one good image from one that produces many: each sample alone is plausible.
 Karras et al. give it one number that measures the variety of the minibatch:
 
-1. split the batch into groups of ``group_size`` samples;
+1. split the batch into groups of :math:`S` = ``group_size`` samples (the book writes
+   :math:`S` for the group size; :math:`G` is the generator);
 2. in each group, for every feature (every channel and pixel of an image), compute the
    standard deviation over the group's samples,
 
-   .. math:: s_{g,f} = \sqrt{\tfrac1G \textstyle\sum_{i \in g} (x_{i,f} - \bar x_{g,f})^2
-      + \epsilon}, \qquad \bar x_{g,f} = \tfrac1G \textstyle\sum_{i \in g} x_{i,f};
+   .. math:: s_{g,f} = \sqrt{\tfrac1S \textstyle\sum_{i \in g} (x_{i,f} - \bar x_{g,f})^2
+      + \epsilon}, \qquad \bar x_{g,f} = \tfrac1S \textstyle\sum_{i \in g} x_{i,f};
 
 3. average the :math:`s_{g,f}` over the features, one scalar :math:`s_g` per group;
 4. append :math:`s_g` to every sample of group :math:`g` as one extra feature: an
    extra constant channel (``(B, C, H, W) -> (B, C + 1, H, W)``) for images, an extra
    coordinate (``(B, F) -> (B, F + 1)``) for vectors.
 
-The variance is the *biased* one (divide by G), with :math:`\epsilon = 10^{-8}` inside
-the square root, as in the paper's code (``minibatch_stddev_layer`` of
-``progressive_growing_of_gans``), which keeps the gradient finite when a group's
-samples coincide. Groups are strided: with ``M = B / G`` groups, sample ``i`` belongs
-to group ``i mod M`` (the layout of the official code, ``x.reshape(G, M, ...)``).
+The variance is the *biased* one (divide by :math:`S`), with
+:math:`\epsilon = 10^{-8}` inside the square root, as in the paper's code
+(``minibatch_stddev_layer`` of ``progressive_growing_of_gans``), which keeps the
+gradient finite when a group's samples coincide. Groups are strided: with ``M = B / S`` groups, sample ``i`` belongs
+to group ``i mod M`` (the layout of the official code, which reshapes the batch to
+``(S, M, ...)``).
 
 A collapsed generator makes every :math:`s_g` small, and the discriminator can read
 that directly; the generator, differentiating through :math:`s_g`, is pushed to spread
@@ -62,9 +64,9 @@ def minibatch_stddev(x: Tensor, group_size: int | None = 4) -> Tensor:
 
     Args:
         x: ``(B, F)`` features or ``(B, C, H, W)`` images.
-        group_size: G, the samples per group (4 in Karras et al.); the group is the
+        group_size: S, the samples per group (4 in Karras et al.); the group is the
             whole batch when ``None`` or when ``B <= group_size``. B must be a
-            multiple of ``min(G, B)``; a batch of one sample is refused (no spread).
+            multiple of ``min(S, B)``; a batch of one sample is refused (no spread).
 
     Returns:
         ``(B, F + 1)`` or ``(B, C + 1, H, W)``: ``x`` with the group statistic
@@ -75,7 +77,7 @@ def minibatch_stddev(x: Tensor, group_size: int | None = 4) -> Tensor:
         raise ValueError("minibatch stddev needs at least 2 samples; got a batch of 1")
     batch = x.shape[0]
     groups = batch // group  # M
-    y = x.reshape(group, groups, *x.shape[1:])  # (G, M, ...): i -> (i // M, i % M)
+    y = x.reshape(group, groups, *x.shape[1:])  # (S, M, ...): i -> (i // M, i % M)
     if y.dtype not in (torch.float32, torch.float64):
         y = y.float()  # the statistic in fp32 under bf16 / fp16 autocast
     y = y - y.mean(dim=0, keepdim=True)  # deviation from the group mean

@@ -24,7 +24,9 @@ the trained discriminator green, the optimal one :math:`D^*` dashed black.
 * :func:`image_grid`, :func:`plot_image_grid`, :func:`plot_image_rows`: batches of
   images as grids, and one row per batch (samples over training, interpolations);
 * :func:`plot_convolution`, :func:`convolution_widget`: a convolution or transposed
-  convolution on grids of cells, with sliders (Chapter 6).
+  convolution on grids of cells, with sliders (Chapter 6);
+* :func:`plot_precision_recall_balls`: the k-nearest-neighbour balls with which
+  precision and recall estimate the real and generated manifolds, in 2-D (Chapter 5).
 """
 
 from gan_lib.viz.common import (
@@ -40,6 +42,7 @@ from gan_lib.viz.convolution import convolution_widget, plot_convolution
 from gan_lib.viz.densities import plot_discriminator_1d, plot_logits_1d
 from gan_lib.viz.dynamics import plot_phase_portrait
 from gan_lib.viz.images import image_grid, plot_image_grid, plot_image_rows
+from gan_lib.viz.metrics import plot_precision_recall_balls
 from gan_lib.viz.samples import plot_samples_2d
 from gan_lib.viz.training import (
     Frame,
@@ -70,5 +73,6 @@ __all__ = [
     "plot_logits_1d",
     "plot_losses",
     "plot_phase_portrait",
+    "plot_precision_recall_balls",
     "plot_samples_2d",
 ]
