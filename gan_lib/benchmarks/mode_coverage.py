@@ -102,7 +102,7 @@ COMMITTED_PAGE = (
 # the command that wrote the committed CSV
 COMMAND = (
     "OMP_NUM_THREADS=1 python -m gan_lib.benchmarks.mode_coverage --profile cpu "
-    "--seeds 2 --datasets ring,grid,stacked_digits"
+    "--seeds 4 --datasets ring,grid,stacked_digits"
 )
 
 
@@ -221,7 +221,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     "cpu": _settings(toy_steps=1500, digit_steps=600, n_eval_digits=5000),
     "gpu": _settings(toy_steps=10_000, digit_steps=10_000, n_eval_digits=26_000),
 }
-DEFAULT_SEEDS = {"smoke": 1, "cpu": 2, "gpu": 5}
+DEFAULT_SEEDS = {"smoke": 1, "cpu": 4, "gpu": 5}
 
 
 # --- one run --------------------------------------------------------------------
@@ -441,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         "--seeds",
         type=int,
         default=None,
-        help="seeds per remedy (default: 1 smoke, 2 cpu, 5 gpu)",
+        help="seeds per remedy (default: 1 smoke, 4 cpu, 5 gpu)",
     )
     parser.add_argument(
         "--datasets",
