@@ -7,19 +7,37 @@ configuration. It is loaded with ``weights_only=True``, so loading a file never 
 code from it.
 
 Writes are atomic: the file is written beside its target and renamed over it, so an
-interruption (or a crash) leaves the previous checkpoint intact.
+interruption (or a crash) leaves the previous checkpoint intact; a temporary left by a
+killed write is removed when a run starts on that path again
+(:func:`remove_stale_temporaries`). A file that cannot be read as a checkpoint (cut
+short, corrupt, not written by ``torch.save``) or that holds pickled objects raises a
+:class:`CheckpointError` that says which, in one sentence.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+
+class CheckpointError(ValueError):
+    """A file that is not a loadable gan_lib checkpoint (the message says why)."""
+
+
+class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
+    """A file that holds pickled Python objects: loading it could run their code."""
+
+
+def _temporaries(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f".{path.name}.*.tmp"))
 
 
 def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
@@ -41,11 +59,43 @@ def save_atomic(state: dict[str, Any], path: str | os.PathLike) -> Path:
 
 
 def load(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True`` (no code is unpickled)."""
+    """Load a checkpoint with ``weights_only=True`` (no code is unpickled).
+
+    Raises ``FileNotFoundError`` for a missing file, :class:`UnsafeCheckpointError`
+    for a file holding pickled objects (not loaded), and :class:`CheckpointError` for
+    one that is cut short, corrupt or not written by ``torch.save``.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    return torch.load(path, map_location=map_location, weights_only=True)
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint: {path.stat().st_size} bytes that are "
+            "not the zip archive torch.save writes (a write cut short, a corrupt file, "
+            "or another kind of file)")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "Unsupported global" in str(error):
+            raise UnsafeCheckpointError(
+                f"{path} holds pickled Python objects, whose loading could run code, so "
+                "it was not loaded (weights_only); a gan_lib checkpoint holds only "
+                "tensors, numbers, strings, lists and dicts") from error
+        raise CheckpointError(f"{path} is not a readable checkpoint: its data records "
+                              "are corrupt") from error
+    except (RuntimeError, EOFError, KeyError, ValueError) as error:
+        raise CheckpointError(f"{path} is not a readable checkpoint: the archive is "
+                              f"damaged ({type(error).__name__})") from error
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries (``.NAME.*.tmp``) that writes of ``path`` killed midway
+    left beside it; returns what was removed. Call it before a run writes ``path``
+    again: two writers of one checkpoint at once are not supported."""
+    removed = _temporaries(Path(path))
+    for tmp in removed:
+        tmp.unlink(missing_ok=True)
+    return removed
 
 
 def rng_state() -> dict[str, Any]:

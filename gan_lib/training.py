@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from gan_lib import checkpoint as ckpt
 from gan_lib import losses
+from gan_lib.data.images import check_images
 from gan_lib.data.stream import Batch, DataStream, Source, peek
 from gan_lib.regularizers import clip_weights_, gradient_penalty, r1_penalty
 from gan_lib.stabilization.feature_matching import feature_matching_loss
@@ -89,6 +90,19 @@ class TrainConfig:
             if not isinstance(value, int) or value < 0:
                 raise ValueError(
                     f"TrainConfig.{name} must be an int >= 0; got {value!r}"
+                )
+        for name in ("lr_g", "lr_d"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ValueError(
+                    f"TrainConfig.{name} must be a finite number >= 0 (0 freezes that "
+                    f"player); got {value!r}"
+                )
+        for name in ("betas_g", "betas_d"):
+            betas = tuple(getattr(self, name))
+            if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+                raise ValueError(
+                    f"TrainConfig.{name} must be two numbers in [0, 1); got {betas!r}"
                 )
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"ema_decay must lie in (0, 1); got {self.ema_decay}")
@@ -298,6 +312,10 @@ def train(
     if config.feature_matching and not callable(getattr(D, "features", None)):
         raise AttributeError("feature_matching needs D.features(x) -> (B, F)")
     image_data = (first[0] if conditional else first).dim() == 4  # (N, C, H, W)
+    if image_data:  # once, before training: pixels in 0..255 would train silently
+        images = data[0] if isinstance(data, tuple) else data
+        check_images(images if isinstance(images, Tensor)
+                     else (first[0] if conditional else first))
     if config.channels_last is None:
         channels_last = image_data and device.type == "cuda"
     else:
@@ -321,6 +339,8 @@ def train(
     )
     opt_G, opt_D, scaler_G, scaler_D = run.opt_G, run.opt_D, run.scaler_G, run.scaler_D
     path = Path(config.checkpoint_path) if config.checkpoint_path else None
+    if path is not None:
+        ckpt.remove_stale_temporaries(path)  # left by a write that was killed
     if resume and path is not None and path.exists():
         run.load_state_dict(ckpt.load(path, map_location=device))
 
@@ -491,6 +511,13 @@ def load_generator(path: str | Path, ema: bool = True) -> nn.Module:
     from gan_lib import models
 
     state = ckpt.load(path)
+    missing = [k for k in ("specs", "G", "G_ema") if not isinstance(state, dict)
+               or k not in state]
+    if missing:
+        found = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ckpt.CheckpointError(
+            f"{path} is not a checkpoint of gan_lib.training.train: it lacks "
+            f"{missing} (found {found})")
     spec = json.loads(state["specs"])["G"]
     if spec is None:
         raise ValueError(

@@ -106,3 +106,52 @@ def test_load_refuses_files_that_hold_pickled_objects(tmp_path):
 def test_load_of_a_missing_file_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint at .*missing.pt"):
         checkpoint.load(tmp_path / "missing.pt")
+
+
+def test_a_file_holding_pickled_objects_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"step": 1, "obj": Payload()}, path)
+    with pytest.raises(checkpoint.UnsafeCheckpointError,
+                       match="holds pickled Python objects.*was not loaded") as info:
+        checkpoint.load(path)
+    assert "\n" not in str(info.value)  # one sentence, not torch's page of advice
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(lambda good: good[: len(good) // 2], id="cut-short"),
+    pytest.param(lambda good: b"", id="empty"),
+    pytest.param(lambda good: b"step: 1\n", id="text"),
+    pytest.param(lambda good: bytes(range(256)) * 8, id="random-bytes"),
+])
+def test_a_cut_short_or_foreign_file_raises_a_checkpoint_error(tmp_path, content):
+    good = tmp_path / "good.pt"
+    checkpoint.save_atomic({"step": 1, "w": torch.zeros(1000)}, good)
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content(good.read_bytes()))
+    with pytest.raises(checkpoint.CheckpointError, match="is not a readable checkpoint"):
+        checkpoint.load(path)
+
+
+def test_a_zip_with_damaged_records_raises_a_checkpoint_error(tmp_path):
+    good = tmp_path / "good.pt"
+    checkpoint.save_atomic({"step": 1, "w": torch.arange(1000.0)}, good)
+    raw = bytearray(good.read_bytes())
+    start = raw.index(b"data.pkl") + 40  # inside the pickled record
+    raw[start:start + 16] = b"\xff" * 16
+    path = tmp_path / "bad.pt"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(checkpoint.CheckpointError, match="is not a readable checkpoint"):
+        checkpoint.load(path)
+
+
+def test_stale_temporaries_of_a_killed_write_are_removed(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    checkpoint.save_atomic({"step": 1}, path)
+    stale = [tmp_path / ".ckpt.pt.abc123.tmp", tmp_path / ".ckpt.pt.xyz.tmp"]
+    for tmp in stale:
+        tmp.write_bytes(b"half a checkpoint")
+    other = tmp_path / ".other.pt.abc.tmp"  # another file's temporary: kept
+    other.write_bytes(b"x")
+    assert checkpoint.remove_stale_temporaries(path) == sorted(stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.pt.abc.tmp", "ckpt.pt"]
+    assert checkpoint.load(path)["step"] == 1

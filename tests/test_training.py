@@ -569,3 +569,45 @@ def test_train_refuses_bad_data_and_generators_without_z_dim():
         train(G, D, [[0.0, 0.0]] * 64, config(steps=1))  # type: ignore[arg-type]
     with pytest.raises(AttributeError, match="z_dim"):
         train(nn.Linear(2, 2), D, RING.sample, config(steps=1))
+
+
+def test_load_generator_names_a_file_that_is_not_a_training_checkpoint(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"weight": torch.zeros(3)}, path)
+    with pytest.raises(ValueError, match="not a checkpoint of gan_lib.training.train.*"
+                                         "lacks \\['specs', 'G', 'G_ema'\\]"):
+        load_generator(path)
+
+
+def test_a_run_removes_the_temporaries_of_a_killed_checkpoint_write(tmp_path):
+    path = tmp_path / "run.pt"
+    (tmp_path / ".run.pt.killed.tmp").write_bytes(b"half a checkpoint")
+    G, D = make_models()
+    train(G, D, RING.sample, config(steps=2, checkpoint_path=str(path)))
+    assert files_in(tmp_path) == ["run.pt"]
+
+
+@pytest.mark.parametrize("field,value", [
+    ("lr_g", -1e-4), ("lr_d", -2e-4), ("lr_d", float("inf")), ("lr_g", float("nan")),
+])
+def test_a_negative_or_non_finite_learning_rate_is_refused(field, value):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field} must be a finite number"):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize("betas", [(0.5, 1.0), (-0.1, 0.9), (0.5,)])
+def test_adam_betas_outside_0_1_are_refused(betas):
+    with pytest.raises(ValueError, match="betas_g must be two numbers in \\[0, 1\\)"):
+        TrainConfig(betas_g=betas)
+
+
+def test_image_data_outside_minus_one_one_is_refused_before_training():
+    G = models.get("dcgan_generator", z_dim=8, resolution=16, channels=1, width=8)
+    D = models.get("dcgan_discriminator", resolution=16, channels=1, width=8)
+    pixels = torch.randint(0, 256, (64, 1, 16, 16))
+    with pytest.raises(TypeError, match="uint8 pixels"):
+        train(G, D, pixels.to(torch.uint8), config(steps=1))
+    with pytest.raises(ValueError, match="scaled to \\[-1, 1\\]; got values in \\[0"):
+        train(G, D, pixels.float(), config(steps=1))
+    with pytest.raises(ValueError, match="scaled to \\[-1, 1\\]"):  # a callable source
+        train(G, D, lambda n: pixels[:n].float(), config(steps=1))
