@@ -291,10 +291,9 @@ def _run_critics(seed: int, variant: str) -> dict[str, float]:
 # --- the check -----------------------------------------------------------------------
 
 _C = SWEEP.format("critics")
-_CPU_OLD = "cpu: the lab's floor before the sweep"
 
 
-def _note(smoke: str, cpu: str = _CPU_OLD) -> str:
+def _note(smoke: str, cpu: str) -> str:
     return f"{_C}; smoke: {smoke}; {cpu}"
 
 
