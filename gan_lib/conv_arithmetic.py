@@ -28,10 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
+from gan_lib.errors import check_int_at_least
 
 
 def conv_output_size(
@@ -42,10 +39,10 @@ def conv_output_size(
 
     Raises ``ValueError`` when the kernel does not fit in the padded input.
     """
-    _check_int("n", n, 1)
-    _check_int("kernel_size", kernel_size, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
+    check_int_at_least("n", n, 1)
+    check_int_at_least("kernel_size", kernel_size, 1)
+    check_int_at_least("stride", stride, 1)
+    check_int_at_least("padding", padding, 0)
     if n + 2 * padding < kernel_size:
         raise ValueError(
             f"the kernel ({kernel_size}) is larger than the padded input "
@@ -63,11 +60,11 @@ def conv_transpose_output_size(
     The ``s`` input sides :math:`m, m + 1, \dots, m + s - 1` of a convolution all give
     the same output side; ``a`` picks which one the transposed convolution returns.
     """
-    _check_int("n", n, 1)
-    _check_int("kernel_size", kernel_size, 1)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    _check_int("output_padding", output_padding, 0)
+    check_int_at_least("n", n, 1)
+    check_int_at_least("kernel_size", kernel_size, 1)
+    check_int_at_least("stride", stride, 1)
+    check_int_at_least("padding", padding, 0)
+    check_int_at_least("output_padding", output_padding, 0)
     if output_padding >= stride:
         raise ValueError(
             f"output_padding must be smaller than stride ({stride}); "

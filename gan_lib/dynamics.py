@@ -48,20 +48,19 @@ field :math:`v = (-\partial_\theta L_G, -\partial_\psi L_D)`:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from gan_lib import losses
+from gan_lib.errors import check_int_at_least, check_positive_int
 
 DiracLoss = Literal["minimax", "non_saturating", "wasserstein"]
 Method = Literal["simultaneous", "alternating", "extragradient", "optimistic"]
-METHODS: tuple[str, ...] = (
-    "simultaneous", "alternating", "extragradient", "optimistic"
-)
-DIRAC_LOSSES: tuple[str, ...] = ("minimax", "non_saturating", "wasserstein")
+METHODS: tuple[str, ...] = get_args(Method)
+DIRAC_LOSSES: tuple[str, ...] = get_args(DiracLoss)
 DTYPE = torch.float64
 
 
@@ -302,8 +301,7 @@ class DiracGAN:
         Returns ``(steps + 1, 2)``: row ``n`` is ``(theta_n, psi_n)``, row 0 the start.
         """
         lr_d, method = self._check_schedule(method, lr_g, lr_d, d_steps)
-        if not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be an int >= 0; got {steps!r}")
+        check_int_at_least("steps", steps, 0)
         state = _as_state(start)
         if method == "optimistic":
             state = torch.cat([state, state])  # x_{-1} = x_0
@@ -348,8 +346,7 @@ class DiracGAN:
             )
         lr_g = _check_positive("lr_g", lr_g)
         lr_d = lr_g if lr_d is None else _check_positive("lr_d", lr_d)
-        if not isinstance(d_steps, int) or d_steps < 1:
-            raise ValueError(f"d_steps must be a positive int; got {d_steps!r}")
+        check_positive_int("d_steps", d_steps)
         if method != "alternating" and d_steps != 1:
             raise ValueError(
                 f"{method} updates take one step of each player from the same "

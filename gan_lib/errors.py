@@ -1,4 +1,5 @@
-"""The one error type shared across gan_lib: a name that no registry knows."""
+"""The errors shared across gan_lib: a name that no registry knows, and the checks of
+an integer argument (a count, a size), each with the message every caller shares."""
 
 from __future__ import annotations
 
@@ -18,3 +19,22 @@ class UnknownNameError(KeyError, ValueError):
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
         return str(self.args[0])
+
+
+def _is_int_at_least(value: object, minimum: int) -> bool:
+    """``value`` is an ``int`` (not a ``bool``) and ``value >= minimum``."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def check_positive_int(name: str, value: object) -> None:
+    """Raise ``ValueError("<name> must be a positive int; got <value>")`` unless
+    ``value`` is an ``int`` >= 1 (``bool`` is refused)."""
+    if not _is_int_at_least(value, 1):
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+
+
+def check_int_at_least(name: str, value: object, minimum: int) -> None:
+    """Raise ``ValueError("<name> must be an int >= <minimum>; got <value>")`` unless
+    ``value`` is an ``int`` >= ``minimum`` (``bool`` is refused)."""
+    if not _is_int_at_least(value, minimum):
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")

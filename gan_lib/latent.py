@@ -14,6 +14,8 @@ from typing import Literal
 import torch
 from torch import Tensor
 
+from gan_lib.errors import check_int_at_least
+
 Mode = Literal["linear", "slerp"]
 
 
@@ -63,8 +65,7 @@ def slerp(z0: Tensor, z1: Tensor, t: Tensor, eps: float = 1e-7) -> Tensor:
 
 def interpolate(z0: Tensor, z1: Tensor, steps: int, mode: Mode = "slerp") -> Tensor:
     """``steps`` codes from ``z0`` to ``z1`` (both included): ``(steps, d)``."""
-    if not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"steps must be an int >= 2; got {steps!r}")
+    check_int_at_least("steps", steps, 2)
     t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)
     if mode == "linear":
         return lerp(z0, z1, t)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ import torch
 from gan_lib.errors import UnknownNameError
 
 Profile = Literal["smoke", "cpu", "gpu"]
-PROFILES: tuple[Profile, ...] = ("smoke", "cpu", "gpu")
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 ENV_VAR = "GAN_BOOK_PROFILE"
 
 T = TypeVar("T")

@@ -42,11 +42,29 @@ def _input_gradient(critic: Critic, x: Tensor) -> Tensor:
     return grad
 
 
+def _squared_norms(grad: Tensor, group: int) -> Tensor:
+    """``||grad||^2`` per critic input: per sample, or summed over each pack of
+    ``group`` consecutive samples (the input of a packed discriminator is the
+    concatenation of its pack, so its gradient is too). ``(N, ...) -> (N / group,)``."""
+    squares = grad.flatten(1).pow(2).sum(dim=1)  # (N,)
+    return squares if group == 1 else squares.reshape(-1, group).sum(dim=1)
+
+
+def _check_group(group: int, x: Tensor) -> None:
+    if isinstance(group, bool) or not isinstance(group, int) or group < 1:
+        raise ValueError(f"group (samples per critic input) must be a positive int; "
+                         f"got {group!r}")
+    if x.shape[0] % group:
+        raise ValueError(f"a batch of {x.shape[0]} samples does not split into "
+                         f"inputs of group={group} samples")
+
+
 def gradient_penalty(
     critic: Critic,
     real: Tensor,
     fake: Tensor,
     generator: torch.Generator | None = None,
+    group: int = 1,
 ) -> Tensor:
     r"""WGAN-GP penalty (Gulrajani et al., 2017, Eq. 3), before its weight
     :math:`\lambda`.
@@ -56,8 +74,10 @@ def gradient_penalty(
         \qquad \hat x = \epsilon x_{real} + (1 - \epsilon) x_{fake},\;
         \epsilon \sim U[0, 1]
 
-    with one :math:`\epsilon` per sample and the norm taken over all non-batch
-    dimensions. ``real`` and ``fake``: ``(N, ...)`` of the same shape.
+    with one :math:`\epsilon` per critic input and the norm taken over all of that
+    input. ``real`` and ``fake``: ``(N, ...)`` of the same shape. ``group``: samples
+    per critic input (``m`` for a packed discriminator, whose logit judges ``m``
+    consecutive samples: one :math:`\epsilon` and one norm per pack).
     """
     _check_batch("real", real)
     _check_batch("fake", fake)
@@ -67,32 +87,39 @@ def gradient_penalty(
             "need "
             f"the same shape; got real {tuple(real.shape)} and fake {tuple(fake.shape)}"
         )
-    eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)  # (N, 1, ..., 1)
+    _check_group(group, real)
+    eps_shape = (real.shape[0] // group,) + (1,) * (real.dim() - 1)  # (N / m, 1, ...)
     eps = torch.rand(eps_shape, generator=generator, device=real.device)
+    if group > 1:
+        eps = eps.repeat_interleave(group, dim=0)  # one epsilon per pack
     x_hat = eps * real.detach().float() + (1 - eps) * fake.detach().float()
     grad = _input_gradient(critic, x_hat)
-    grad_norm = torch.linalg.vector_norm(grad.flatten(1), dim=1)  # (N,)
+    if group == 1:  # the norm as Gulrajani et al.'s code computes it
+        grad_norm = torch.linalg.vector_norm(grad.flatten(1), dim=1)  # (N,)
+    else:
+        grad_norm = _squared_norms(grad, group).sqrt()  # (N / m,)
     return (grad_norm - 1).pow(2).mean()
 
 
-def r1_penalty(critic: Critic, real: Tensor) -> Tensor:
+def r1_penalty(critic: Critic, real: Tensor, group: int = 1) -> Tensor:
     r"""R1 penalty (Mescheder et al., 2018, Eq. 9), before its weight :math:`\gamma/2`.
 
     .. math:: \mathbb{E}_{x \sim p_{data}}\big[\lVert \nabla_x T(x) \rVert_2^2\big]
 
-    ``real``: ``(N, ...)``.
+    ``real``: ``(N, ...)``. ``group``: samples per critic input (``m`` for a packed
+    discriminator: the expectation runs over the ``N / m`` packs).
     """
     _check_batch("real", real)
-    grad = _input_gradient(critic, real)
-    return grad.flatten(1).pow(2).sum(dim=1).mean()
+    _check_group(group, real)
+    return _squared_norms(_input_gradient(critic, real), group).mean()
 
 
-def r2_penalty(critic: Critic, fake: Tensor) -> Tensor:
+def r2_penalty(critic: Critic, fake: Tensor, group: int = 1) -> Tensor:
     r"""R2 penalty: the R1 penalty on generated samples, :math:`\mathbb{E}_z\lVert
     \nabla T(G(z)) \rVert_2^2`, before its weight. ``fake``: ``(N, ...)``."""
     _check_batch("fake", fake)
-    grad = _input_gradient(critic, fake)
-    return grad.flatten(1).pow(2).sum(dim=1).mean()
+    _check_group(group, fake)
+    return _squared_norms(_input_gradient(critic, fake), group).mean()
 
 
 @torch.no_grad()

@@ -1,4 +1,5 @@
-"""Instance noise (gan_lib.instance_noise): the noise law, the schedule, the loop."""
+"""Instance noise (gan_lib.stabilization.instance_noise): the noise law, the schedule,
+the loop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lib import training
-from gan_lib.instance_noise import InstanceNoise
+from gan_lib.stabilization.instance_noise import InstanceNoise
 from gan_lib.training import Snapshot
 
 

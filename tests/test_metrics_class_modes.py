@@ -1,4 +1,5 @@
-"""Modes covered and KL to uniform from predicted class labels (stacked MNIST)."""
+"""Modes covered and reverse KL to uniform from predicted class labels (stacked
+MNIST)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,21 @@ def test_balanced_labels_cover_every_class_with_zero_kl():
     result = class_mode_coverage(np.arange(1000) % 10, n_classes=10)
     assert isinstance(result, ClassModeCoverage)
     assert (result.modes, result.n_classes, result.n_samples) == (10, 10, 1000)
-    assert result.kl_to_uniform == pytest.approx(0.0, abs=1e-15)
+    assert result.reverse_kl == pytest.approx(0.0, abs=1e-15)
     assert result.counts == (100,) * 10
 
 
 def test_a_single_class_has_kl_log_k():
     result = class_mode_coverage(torch.full((50,), 7), n_classes=1000)
     assert result.modes == 1
-    assert result.kl_to_uniform == pytest.approx(math.log(1000))
+    assert result.reverse_kl == pytest.approx(math.log(1000))
 
 
 def test_kl_of_a_hand_computed_histogram():
     labels = np.array([0, 0, 0, 1])  # p = (3/4, 1/4, 0, 0), K = 4
     expected = 0.75 * math.log(4 * 0.75) + 0.25 * math.log(4 * 0.25)
     result = class_mode_coverage(labels, n_classes=4)
-    assert result.kl_to_uniform == pytest.approx(expected)
+    assert result.reverse_kl == pytest.approx(expected)
     assert result.modes == 2 and result.counts == (3, 1, 0, 0)
 
 
@@ -46,7 +47,7 @@ def test_stacked_digits_labels_have_1000_classes():
     labels = digits @ np.array([100, 10, 1])  # 100 a + 10 b + c
     result = class_mode_coverage(labels, n_classes=1000)
     assert result.modes == 1000  # 26 samples per mode on average
-    assert 0 < result.kl_to_uniform < 0.05
+    assert 0 < result.reverse_kl < 0.05
 
 
 @pytest.mark.parametrize(

@@ -149,7 +149,7 @@ def test_fid_grows_with_the_shift():
 
 @pytest.mark.filterwarnings("ignore:The `disp` argument:DeprecationWarning")
 def test_agrees_with_pytorch_fid():
-    """The 2048-d comparison: python -m gan_lib.metrics.benchmark."""
+    """The 2048-d comparison: python -m gan_lib.benchmarks.fid_speed."""
     from pytorch_fid import fid_score  # in requirements.txt: a missing one fails
     real, fake = relu_features(800, 96, 0.0, 10), relu_features(700, 96, 0.1, 11)
     mu1, s1 = real.mean(0), np.cov(real, rowvar=False)

@@ -167,7 +167,7 @@ def test_cbn_generator_at_initialization_ignores_the_label():
 def test_gradients_reach_the_label_embeddings(make, embedding):
     model = make()
     y = torch.tensor([1, 2])
-    if isinstance(model, models.conditional_generator.ConditionalGenerator):
+    if isinstance(model, models.conditional.ConditionalGenerator):
         out = model(torch.randn(2, 6), y)
     else:
         out = model(torch.randn(2, 1, 16, 16), y)

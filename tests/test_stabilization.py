@@ -1,5 +1,6 @@
-"""The stabilization layers of Chapter 8: minibatch stddev, minibatch discrimination,
-packing, and the toolbox discriminator that switches them on."""
+"""The anti-collapse tools of Chapter 8: the minibatch stddev and minibatch
+discrimination layers, packing, and the MLP discriminator's arguments that switch them
+on."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ import pytest
 import torch
 
 from gan_lib import models
-from gan_lib.stabilization import (
-    MinibatchDiscrimination,
-    MinibatchStdDev,
-    PacDiscriminator,
-    minibatch_stddev,
-    pack,
-    unpack,
-)
+from gan_lib.layers import MinibatchDiscrimination, MinibatchStdDev, minibatch_stddev
+from gan_lib.stabilization import PacDiscriminator, pack, unpack
 
 # --- minibatch standard deviation (Karras et al., 2018) -----------------------------
 
@@ -152,13 +147,13 @@ def test_pac_discriminator_wraps_a_wider_discriminator():
         PacDiscriminator("D", 2)
 
 
-# --- the toolbox discriminator -------------------------------------------------------
+# --- the MLP discriminator's anti-collapse arguments ---------------------------------
 
 
-def test_toolbox_discriminator_with_every_flag():
+def test_mlp_discriminator_with_every_flag():
     torch.manual_seed(0)
     D = models.get(
-        "toolbox_mlp_discriminator",
+        "mlp_discriminator",
         in_dim=3,
         hidden=16,
         n_layers=2,
@@ -170,8 +165,9 @@ def test_toolbox_discriminator_with_every_flag():
     x = torch.randn(8, 3)
     assert D(x).shape == (4,)  # one logit per pack
     assert D.features(x).shape == (4, 16)
-    assert D.trunk[0].in_features == 6  # the first layer reads 2 samples
-    assert D.last_hidden[0].in_features == 16 + 1 + 5  # + stddev + 5 kernels
+    linears = [layer for layer in D.net if isinstance(layer, torch.nn.Linear)]
+    assert linears[0].in_features == 6  # the first layer reads 2 samples
+    assert linears[-2].in_features == 16 + 1 + 5  # last hidden: + stddev + 5 kernels
     D(x).sum().backward()
     for name, p in D.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
@@ -183,18 +179,19 @@ def test_toolbox_discriminator_with_every_flag():
         D(torch.randn(5, 3))
 
 
-def test_toolbox_discriminator_flattens_images_and_defaults_to_the_plain_mlp():
-    D = models.get("toolbox_mlp_discriminator", in_dim=12, hidden=8, n_layers=1)
+def test_mlp_discriminator_flattens_images_and_defaults_to_the_plain_mlp():
+    D = models.get("mlp_discriminator", in_dim=12, hidden=8, n_layers=1)
     images = torch.randn(4, 3, 2, 2)
     assert torch.equal(D(images), D(images.flatten(1)))
-    assert len(D.minibatch) == 0
-    n_params = sum(p.numel() for p in D.parameters())
-    plain = models.get("mlp_discriminator", in_dim=12, hidden=8, n_layers=1)
-    assert n_params == sum(p.numel() for p in plain.parameters())
+    batch_layers = (MinibatchStdDev, MinibatchDiscrimination)
+    assert not any(isinstance(layer, batch_layers) for layer in D.modules())
+    assert sum(p.numel() for p in D.parameters()) == (12 * 8 + 8) + (8 + 1)
     with pytest.raises(ValueError, match=r"C H W = 12; got \(4, 13\)"):
         D(torch.randn(4, 13))
     with pytest.raises(ValueError, match="pack must be a positive int"):
-        models.get("toolbox_mlp_discriminator", pack=0)
+        models.get("mlp_discriminator", pack=0)
+    with pytest.raises(ValueError, match="need n_layers >= 1; got n_layers=0"):
+        models.get("mlp_discriminator", n_layers=0, minibatch_stddev=True)
 
 
 def test_packed_total_variation_closed_forms():

@@ -1,4 +1,5 @@
-"""gan_lib.transport against closed forms, SciPy's 1-D distance and LP duality."""
+"""gan_lib.divergences.transport against closed forms, SciPy's 1-D distance and LP
+duality."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import pytest
 import torch
 from scipy.stats import wasserstein_distance
 
-from gan_lib import transport
-from gan_lib.divergences import wasserstein_1d
+from gan_lib.divergences import transport, wasserstein_1d
 
 
 def clouds(seed: int, n: int = 12, m: int = 9, d: int = 2):

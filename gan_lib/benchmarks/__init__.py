@@ -1,1 +1,1 @@
-"""Benchmarks that regenerate the tables of the book (run them as modules)."""
+"""Benchmarks that regenerate the book's tables and timings (run them as modules)."""

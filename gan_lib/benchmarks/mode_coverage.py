@@ -11,10 +11,10 @@ Three targets with known modes, after the protocols of VEEGAN (Srivastava et al.
 * ``stacked_digits``: three bundled digits in the three channels of a 16 x 16 image,
   1,000 modes (the stacked-MNIST protocol transposed to scikit-learn's digits); the
   digits classifier labels each channel and :func:`gan_lib.metrics.class_mode_coverage`
-  counts the modes hit and the KL of the label histogram to uniform.
+  counts the modes hit and the reverse KL of the label histogram to uniform.
 
 Every run uses the same generator and the same discriminator architecture
-(``toolbox_mlp_discriminator``, whose flags switch on minibatch discrimination,
+(``mlp_discriminator``, whose arguments switch on minibatch discrimination,
 minibatch stddev and packing), the non-saturating loss, Adam (0.5, 0.999), and changes
 exactly one thing: the remedy (:data:`REMEDIES`). Run it as::
 
@@ -33,7 +33,6 @@ the scored samples: "0 modes" alone does not tell a collapsed generator (spread 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -60,8 +59,8 @@ from gan_lib.benchmarks.targets import (
     stacked_digit_labels,
     target,
 )
-from gan_lib.errors import UnknownNameError
-from gan_lib.instance_noise import InstanceNoise
+from gan_lib.errors import UnknownNameError, check_positive_int
+from gan_lib.stabilization.instance_noise import InstanceNoise
 
 __all__ = [  # the names the book and the tests use, some defined beside this file
     "COMMITTED_CSV",
@@ -74,7 +73,6 @@ __all__ = [  # the names the book and the tests use, some defined beside this fi
     "Remedy",
     "Setting",
     "Target",
-    "available",
     "build_networks",
     "committed_rows",
     "generate",
@@ -120,12 +118,11 @@ class Remedy:
     """One row of the benchmark: what changes with respect to the plain GAN."""
 
     description: str
-    discriminator: dict[str, Any] = field(default_factory=dict)  # toolbox D flags
+    discriminator: dict[str, Any] = field(default_factory=dict)  # D's extra arguments
     config: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
     instance_noise: bool = False  # wrap D in InstanceNoise(sigma of the setting)
     r1: bool = False  # r1_gamma of the setting
     ema: bool = False  # evaluate the EMA generator
-    requires: str | None = None  # a TrainConfig field the remedy needs
 
 
 REMEDIES: dict[str, Remedy] = {
@@ -145,12 +142,10 @@ REMEDIES: dict[str, Remedy] = {
     "feature matching": Remedy(
         "Salimans et al. (2016): G matches the mean of D's last hidden layer",
         config={"feature_matching": True},
-        requires="feature_matching",
     ),
     "unrolled (U=5)": Remedy(
         "Metz et al. (2017): G steps through 5 unrolled D steps",
         config={"unroll_steps": 5},
-        requires="unroll_steps",
     ),
     "packing (m=2)": Remedy("Lin et al. (2018): D sees 2 samples", {"pack": 2}),
     "packing (m=4)": Remedy("Lin et al. (2018): D sees 4 samples", {"pack": 4}),
@@ -174,14 +169,6 @@ REMEDIES: dict[str, Remedy] = {
         ema=True,
     ),
 }
-
-
-def available(method: str) -> bool:
-    """Whether the training loop supports ``method`` (unrolling, feature matching)."""
-    remedy = _remedy(method)
-    if remedy.requires is None:
-        return True
-    return remedy.requires in {f.name for f in dataclasses.fields(training.TrainConfig)}
 
 
 def _remedy(method: str) -> Remedy:
@@ -228,18 +215,14 @@ DEFAULT_SEEDS = {"smoke": 1, "cpu": 4, "gpu": 5}
 
 
 def build_networks(dataset: str, method: str) -> tuple[nn.Module, nn.Module]:
-    """The generator and the (toolbox) discriminator of a run, before any wrapper."""
+    """The generator and the discriminator of a run, before any wrapper."""
     flags = _remedy(method).discriminator
     if dataset == "stacked_digits":
         G = models.get("dcgan_generator", z_dim=32, channels=3, resolution=16, width=32)
-        D = models.get(
-            "toolbox_mlp_discriminator", in_dim=768, hidden=256, n_layers=2, **flags
-        )
+        D = models.get("mlp_discriminator", in_dim=768, hidden=256, n_layers=2, **flags)
     else:
         G = models.get("mlp_generator", z_dim=2, out_dim=2, hidden=128, n_layers=3)
-        D = models.get(
-            "toolbox_mlp_discriminator", in_dim=2, hidden=128, n_layers=2, **flags
-        )
+        D = models.get("mlp_discriminator", in_dim=2, hidden=128, n_layers=2, **flags)
     return G, D
 
 
@@ -258,11 +241,6 @@ def run_one(
     ``wrap_generator`` replaces the generator after its initialization (the lab
     checks pass a broken one: frozen, sign-flipped, collapsed)."""
     remedy, tgt = _remedy(method), target(dataset)
-    if not available(method):
-        raise RuntimeError(
-            f"{method!r} needs TrainConfig.{remedy.requires}, which this version of "
-            "gan_lib.training does not have"
-        )
     start = time.perf_counter()
     torch.manual_seed(seed)
     G, D = build_networks(dataset, method)
@@ -355,29 +333,23 @@ def run_benchmark(
     out: str | Path | None = None,
     log: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
-    """Every (data set, remedy, seed); the CSV at ``out`` is rewritten after each run.
-
-    Remedies the training loop does not support yet are skipped with a message.
-    """
+    """Every (data set, remedy, seed); the CSV at ``out`` is rewritten after each
+    run."""
     if profile not in SETTINGS:
         raise UnknownNameError("profile", profile, SETTINGS)
-    if not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be a positive int; got {seeds!r}")
+    check_positive_int("seeds", seeds)
     methods = list(REMEDIES) if methods is None else list(methods)
     for method in methods:
         _remedy(method)
     for dataset in datasets:
         if dataset not in DATASETS:
             raise UnknownNameError("benchmark data set", dataset, DATASETS)
-    skipped = [m for m in methods if not available(m)]
-    for method in skipped:
-        log(f"skipped {method!r}: TrainConfig has no {REMEDIES[method].requires!r}")
     device = "cuda" if profile == "gpu" and torch.cuda.is_available() else "cpu"
     rows: list[dict[str, Any]] = []
     for dataset in datasets:
         setting = SETTINGS[profile][dataset]
         rows.append(reference_row(dataset, setting))
-        for method in (m for m in methods if m not in skipped):
+        for method in methods:
             for seed in range(seeds):
                 row = run_one(dataset, method, seed, setting, device)
                 rows.append(row)
@@ -451,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument(
         "--methods",
         default=None,
-        help="comma-separated remedies (default: all available)",
+        help="comma-separated remedies (default: all)",
     )
     parser.add_argument(
         "--out",

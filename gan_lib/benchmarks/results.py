@@ -27,7 +27,7 @@ FIELDS = (
     "modes",
     "n_modes",
     "high_quality",  # toys only: fraction of samples within 3 std of a mode
-    "kl",  # toys: reverse KL of high-quality samples; digits: KL(labels || uniform)
+    "kl",  # reverse KL to uniform: of high-quality samples (toys), of labels (digits)
     "spread",  # median pairwise distance of the scored samples (NaN in older files)
     "seconds",
 )
@@ -138,10 +138,9 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         entries = [s for s in summary if s["dataset"] == dataset]
         toy = dataset != "stacked_digits"
         spread = any(not math.isnan(s["spread"]) for s in entries)
-        kl_name = "reverse KL" if toy else "KL to uniform"
         head = f"| remedy | seeds | modes (of {entries[0]['n_modes']}) |"
         head += " high quality % |" if toy else ""
-        head += f" {kl_name} |"
+        head += " reverse KL |"
         head += " spread |" if spread else ""
         lines = [f"**{dataset}** ({entries[-1]['steps']} steps)", "", head]
         lines.append(_rule(head))

@@ -5,7 +5,8 @@ r"""The data sets of the mode-coverage benchmark, each with known modes and a sc
   samples, reverse KL of their mode histogram to uniform);
 * ``stacked_digits``: 10,000 images of three bundled digits stacked in the three
   channels (1,000 modes), scored by classifying each channel with the digits classifier
-  and :func:`gan_lib.metrics.class_mode_coverage` (modes hit, KL to uniform).
+  and :func:`gan_lib.metrics.class_mode_coverage` (modes hit, reverse KL of the label
+  histogram to uniform).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def _stacked_digits_target() -> Target:
     def score(x: Tensor) -> dict[str, float]:
         labels = stacked_digit_labels(classifier, x)
         c = class_mode_coverage(labels, 1000)
-        return {"modes": c.modes, "high_quality": math.nan, "kl": c.kl_to_uniform}
+        return {"modes": c.modes, "high_quality": math.nan, "kl": c.reverse_kl}
 
     def sample_real(n: int, generator: torch.Generator) -> Tensor:
         return data.images[torch.randint(len(data.images), (n,), generator=generator)]

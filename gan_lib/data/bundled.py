@@ -8,17 +8,20 @@ handwritten digits of 8 x 8 pixels with values 0..16, about 180 per class (the U
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_lib.errors import check_int_at_least
+
 DIGITS_NATIVE_RESOLUTION = 8
+UpsampleMode = Literal["nearest", "bilinear"]  # of torch.nn.functional.interpolate
 
 
 def digits_images(
-    resolution: int, mode: Literal["nearest", "bilinear"] = "bilinear"
+    resolution: int, mode: UpsampleMode = "bilinear"
 ) -> tuple[Tensor, Tensor]:
     """scikit-learn's digits as ``(1797, 1, R, R)`` float32 in [-1, 1], and labels.
 
@@ -27,9 +30,8 @@ def digits_images(
     """
     from sklearn.datasets import load_digits  # bundled with scikit-learn: offline
 
-    if not isinstance(resolution, int) or resolution < DIGITS_NATIVE_RESOLUTION:
-        raise ValueError(f"resolution must be an int >= 8; got {resolution!r}")
-    if mode not in ("nearest", "bilinear"):
+    check_int_at_least("resolution", resolution, DIGITS_NATIVE_RESOLUTION)
+    if mode not in get_args(UpsampleMode):
         raise ValueError(f"mode must be 'nearest' or 'bilinear'; got {mode!r}")
     digits = load_digits()
     x = torch.from_numpy(digits.images).float()[:, None] / 16 * 2 - 1  # (N, 1, 8, 8)

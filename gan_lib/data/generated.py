@@ -21,14 +21,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gan_lib.data.bundled import digits_images
+from gan_lib.errors import check_int_at_least
 
 SHAPE_NAMES = ("circle", "square", "triangle")
 SUPERSAMPLING = 4  # shapes are drawn at 4x the resolution, then average-pooled
-
-
-def _check_count(name: str, value: int, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")
 
 
 def shapes(
@@ -52,8 +48,8 @@ def shapes(
         "size": (n,), "x": (n,), "y": (n,)}`` with colours in [0, 1] and lengths as
         fractions of the image side.
     """
-    _check_count("n", n, 1)
-    _check_count("resolution", resolution, 8)
+    check_int_at_least("n", n, 1)
+    check_int_at_least("resolution", resolution, 8)
     low, high = size_range
     if not 0 < low <= high < 0.5:
         raise ValueError(
@@ -101,7 +97,7 @@ def stacked_digits(
     Returns:
         images ``(n, 3, R, R)`` float32 in [-1, 1]; labels ``(n,)`` int64 in [0, 1000).
     """
-    _check_count("n", n, 1)
+    check_int_at_least("n", n, 1)
     digits, digit_labels = digits_images(resolution)  # (1797, 1, R, R), (1797,)
     gen = torch.Generator().manual_seed(seed)
     index = torch.randint(len(digits), (n, 3), generator=gen)  # one digit per channel

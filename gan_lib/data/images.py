@@ -29,7 +29,7 @@ from gan_lib.data import downloaded, generated
 from gan_lib.data.bundled import digits_images
 from gan_lib.data.downloaded import DataUnavailableError
 from gan_lib.data.paths import data_root
-from gan_lib.errors import UnknownNameError
+from gan_lib.errors import UnknownNameError, check_int_at_least
 
 DIGIT_NAMES = tuple(str(d) for d in range(10))
 FASHION_NAMES = (
@@ -222,7 +222,7 @@ def load(
         offline = [k for k, s in _SPECS.items() if s.source != "torchvision"]
         raise UnknownNameError("offline fallback data set", fallback, sorted(offline))
     if n is not None:
-        generated._check_count("n", n, 1)
+        check_int_at_least("n", n, 1)
     spec = _SPECS[name]
     resolution = _resolution(name, spec, resolution)
     attributes: dict[str, Tensor] = {}

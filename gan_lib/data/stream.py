@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-Batch = Tensor | tuple[Tensor, Tensor]  # x, or (x, y) for a conditional run
-Source = Tensor | tuple[Tensor, Tensor] | Callable[[int], Batch]
+Batch = Tensor | tuple[Tensor, ...]  # x, or (x, y), (source, target), ...
+Source = Tensor | tuple[Tensor, ...] | Callable[[int], Batch]
 
 
 class DataStream:
@@ -19,8 +19,9 @@ class DataStream:
 
     * a tensor ``(N, ...)`` of training samples, reshuffled every epoch with torch's
       global RNG;
-    * a pair ``(x, y)`` of a tensor ``(N, ...)`` and its labels ``(N,)`` int64, shuffled
-      together: batches are then pairs ``(x_batch, y_batch)``;
+    * a tuple of tensors with the same first dimension ``N``, shuffled together:
+      a pair ``(x, y)`` of samples and labels ``(N,)`` int64 (a conditional run), a pair
+      ``(source, target)`` of paired images; batches are then tuples too;
     * a callable ``sample(batch_size)`` drawing fresh samples (the toy distributions)
       from torch's global RNG, returning ``x`` or ``(x, y)``.
     """
@@ -56,7 +57,7 @@ class DataStream:
         idx = self.order[self.position : self.position + self.batch_size]
         self.position += self.batch_size
         if isinstance(self.source, tuple):
-            return self.source[0][idx], self.source[1][idx]
+            return tuple(t[idx] for t in self.source)
         return self.source[idx]
 
     def state_dict(self) -> dict[str, Any]:
@@ -73,20 +74,25 @@ def peek(source: Source) -> Batch:
     if isinstance(source, Tensor):
         return source[:1]
     if isinstance(source, tuple):
-        return source[0][:1], source[1][:1]
+        return tuple(t[:1] for t in source)
     return source(1)
 
 
-def _length(source: Tensor | tuple[Tensor, Tensor]) -> int:
+def _length(source: Tensor | tuple[Tensor, ...]) -> int:
     return (source[0] if isinstance(source, tuple) else source).shape[0]
 
 
 def _check_pair(pair: tuple) -> None:
-    if len(pair) != 2 or not all(isinstance(t, Tensor) for t in pair):
-        raise TypeError("conditional data must be a pair (x, y) of tensors")
-    x, y = pair
-    if y.dtype != torch.int64 or y.dim() != 1 or y.shape[0] != x.shape[0]:
+    """A tuple source: two or more tensors with the same number of rows."""
+    if len(pair) < 2 or not all(isinstance(t, Tensor) for t in pair):
+        kinds = [type(t).__name__ for t in pair]
+        raise TypeError(
+            "tuple data must hold two or more tensors ((x, y) with labels, "
+            f"(source, target) pairs); got {kinds}"
+        )
+    rows = [t.shape[0] if t.dim() else None for t in pair]
+    if len(set(rows)) != 1 or rows[0] is None:
         raise ValueError(
-            f"labels must be int64 of shape (N,) = ({x.shape[0]},); "
-            f"got {y.dtype} {tuple(y.shape)}"
+            "the tensors of tuple data must have the same first dimension (one row "
+            f"per example); got shapes {[tuple(t.shape) for t in pair]}"
         )

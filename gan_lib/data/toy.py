@@ -22,10 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-
-def _check_count(n: int) -> None:
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of samples must be a positive int; got {n!r}")
+from gan_lib.errors import check_int_at_least, check_positive_int
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -79,7 +76,7 @@ class GaussianMixture1D:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` samples, shape ``(n, 1)``, float32."""
-        _check_count(n)
+        check_positive_int("the number of samples", n)
         w = torch.tensor(self.weights, dtype=torch.float64)
         k = torch.multinomial(w, n, replacement=True, generator=generator)  # (n,)
         eps = torch.randn(n, generator=generator, dtype=torch.float64)
@@ -128,7 +125,7 @@ class GaussianMixture2D:
         self, n: int, generator: torch.Generator | None = None
     ) -> tuple[Tensor, Tensor]:
         """Samples ``(n, 2)`` and the index of the mode each came from, ``(n,)``."""
-        _check_count(n)
+        check_positive_int("the number of samples", n)
         k = torch.randint(self.n_modes, (n,), generator=generator)
         eps = torch.randn(n, 2, generator=generator)
         return self.centers[k] + self.std * eps, k
@@ -140,8 +137,7 @@ def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> GaussianMi
     The angles are ``2 pi k / n`` for ``k = 0..n-1`` (not ``linspace(0, 2 pi, n)``,
     whose endpoint would duplicate the first mode).
     """
-    if not isinstance(n_modes, int) or n_modes < 1:
-        raise ValueError(f"n_modes must be a positive int; got {n_modes!r}")
+    check_positive_int("n_modes", n_modes)
     _check_positive("radius", radius)
     angles = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
     centers = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
@@ -155,8 +151,7 @@ def grid(
 
     The defaults give PacGAN's grid: centres at {-4, -2, 0, 2, 4}^2, std 0.05.
     """
-    if not isinstance(n_per_side, int) or n_per_side < 1:
-        raise ValueError(f"n_per_side must be a positive int; got {n_per_side!r}")
+    check_positive_int("n_per_side", n_per_side)
     _check_positive("spacing", spacing)
     coords = (
         torch.arange(n_per_side, dtype=torch.float64) - (n_per_side - 1) / 2
@@ -175,8 +170,7 @@ def spiral(
     A harder target than the ring: the modes lie at different distances from the
     origin and close to their neighbours.
     """
-    if not isinstance(n_modes, int) or n_modes < 2:
-        raise ValueError(f"n_modes must be an int >= 2; got {n_modes!r}")
+    check_int_at_least("n_modes", n_modes, 2)
     _check_positive("radius", radius)
     _check_positive("turns", turns)
     t = np.linspace(0.15, 1.0, 4096)

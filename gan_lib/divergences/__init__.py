@@ -13,6 +13,8 @@ against the truth:
   1-D densities, and the exact value of the variational lower bound for a given
   critic, both by quadrature;
 * :func:`wasserstein_1d`: the exact :math:`W_1` between two 1-D samples.
+* :mod:`~gan_lib.divergences.transport`: discrete optimal transport, primal and dual,
+  by linear programming (:math:`W_1` between two clouds of points in any dimension).
 
 Conventions. ``u = p / q`` is a density ratio (``u >= 0``), ``t`` a point where
 :math:`f^*` is evaluated, ``v`` the raw, unbounded output of a network (what ``D(x)``

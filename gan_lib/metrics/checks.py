@@ -64,9 +64,3 @@ def as_feature_pair(
             f"real {tuple(real.shape)} and fake {tuple(fake.shape)}"
         )
     return real, fake.to(real.device)
-
-
-def check_positive_int(name: str, value: int) -> None:
-    """``value`` must be an ``int`` >= 1 (``bool`` is refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")

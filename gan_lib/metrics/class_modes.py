@@ -10,8 +10,9 @@ report is
   samples. The papers count a mode as covered when it holds *at least one* sample
   (``min_count = 1``, the default); a larger ``min_count`` makes the count robust to a
   few stray samples;
-* **KL to uniform**: the histogram :math:`\hat p` of predicted labels against the true
-  (uniform) class distribution,
+* **reverse KL**: the histogram :math:`\hat p` of predicted labels against the true
+  (uniform) class distribution, the model's distribution first (as the reverse KL of
+  :func:`gan_lib.metrics.mode_coverage`),
 
   .. math:: \mathrm{KL}(\hat p \,\|\, u) = \sum_k \hat p_k \log(K \hat p_k),
      \qquad 0 \log 0 = 0,
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from gan_lib.metrics.checks import check_positive_int
+from gan_lib.errors import check_positive_int
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ClassModeCoverage:
     """The result of :func:`class_mode_coverage`."""
 
     modes: int  # classes with at least min_count samples
-    kl_to_uniform: float  # KL(label histogram || uniform over n_classes)
+    reverse_kl: float  # KL(label histogram || uniform over n_classes)
     n_classes: int  # K
     n_samples: int
     min_count: int  # the threshold a class needs to count as covered
@@ -48,14 +49,14 @@ class ClassModeCoverage:
     def __str__(self) -> str:
         return (
             f"modes {self.modes}/{self.n_classes} (>= {self.min_count} samples each), "
-            f"KL to uniform {self.kl_to_uniform:.3f} ({self.n_samples} samples)"
+            f"reverse KL {self.reverse_kl:.3f} ({self.n_samples} samples)"
         )
 
 
 def class_mode_coverage(
     labels: np.ndarray | torch.Tensor, n_classes: int, min_count: int = 1
 ) -> ClassModeCoverage:
-    """Modes covered and KL(label histogram || uniform) of predicted labels.
+    """Modes covered and reverse KL(label histogram || uniform) of predicted labels.
 
     Args:
         labels: predicted class of each generated sample, ``(N,)`` ints in
@@ -84,7 +85,7 @@ def class_mode_coverage(
     p = counts[counts > 0] / labels.size  # the non-empty bins: 0 log 0 = 0
     return ClassModeCoverage(
         modes=int((counts >= min_count).sum()),
-        kl_to_uniform=float((p * np.log(n_classes * p)).sum()),
+        reverse_kl=float((p * np.log(n_classes * p)).sum()),
         n_classes=n_classes,
         n_samples=int(labels.size),
         min_count=min_count,

@@ -17,7 +17,7 @@ references take ``scipy.linalg.sqrtm`` of the non-symmetric product
 they then discard. Here the trace comes from the eigenvalues of a *symmetric* matrix
 with the same eigenvalues (:func:`trace_sqrt_product`), which is exact in exact
 arithmetic, real by construction, and an order of magnitude faster
-(``python -m gan_lib.metrics.benchmark``).
+(``python -m gan_lib.benchmarks.fid_speed``).
 
 Statistics of many samples are accumulated batch by batch in float64
 (:class:`GaussianStatistics`), so 50,000 x 2048 features never sit in memory at once.

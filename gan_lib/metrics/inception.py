@@ -27,7 +27,7 @@ original Inception Score code.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -36,6 +36,7 @@ from torch import Tensor, nn
 INPUT_SIZE = 299  # the graph's input resolution
 POOL3_DIM = 2048
 N_CLASSES = 1008
+Pool = Literal["avg", "max"]  # the pooling branch of the last two Inception blocks
 
 
 class ConvBlock(nn.Module):
@@ -177,9 +178,9 @@ class InceptionE(nn.Module):
     ``Mixed_7b``, ``"max"`` in ``Mixed_7c`` (a quirk of the 2015 graph).
     """
 
-    def __init__(self, in_channels: int, pool: Literal["avg", "max"]) -> None:
+    def __init__(self, in_channels: int, pool: Pool) -> None:
         super().__init__()
-        if pool not in ("avg", "max"):
+        if pool not in get_args(Pool):
             raise ValueError(f"pool must be 'avg' or 'max'; got {pool!r}")
         self.pool = pool
         self.branch1x1 = ConvBlock(in_channels, 320, 1)

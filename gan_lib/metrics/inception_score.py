@@ -27,7 +27,8 @@ import math
 
 import torch
 
-from gan_lib.metrics.checks import ArrayLike, as_features, check_positive_int
+from gan_lib.errors import check_positive_int
+from gan_lib.metrics.checks import ArrayLike, as_features
 
 
 def inception_score(logits: ArrayLike, splits: int = 10) -> tuple[float, float]:

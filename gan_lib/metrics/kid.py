@@ -38,7 +38,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gan_lib.metrics.checks import ArrayLike, as_feature_pair, check_positive_int
+from gan_lib.errors import check_positive_int
+from gan_lib.metrics.checks import ArrayLike, as_feature_pair
 
 
 def polynomial_kernel(x: Tensor, y: Tensor) -> Tensor:

@@ -35,7 +35,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gan_lib.metrics.checks import ArrayLike, as_feature_pair, check_positive_int
+from gan_lib.errors import check_positive_int
+from gan_lib.metrics.checks import ArrayLike, as_feature_pair
 
 BLOCK_SIZE = 2048  # rows and columns of one block of distances (32 MiB in float64)
 

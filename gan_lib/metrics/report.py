@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -37,14 +37,7 @@ from gan_lib.metrics.prdc import density_coverage, precision_recall
 MetricName = Literal[
     "fid", "kid", "is", "precision_recall", "density_coverage", "modes"
 ]
-METRIC_NAMES: tuple[str, ...] = (
-    "fid",
-    "kid",
-    "is",
-    "precision_recall",
-    "density_coverage",
-    "modes",
-)
+METRIC_NAMES: tuple[str, ...] = get_args(MetricName)
 NEEDS_LOGITS = ("is", "modes")
 
 
@@ -104,13 +97,13 @@ def reports_from_features(
         extractor: the name of the network that made them.
         metrics: any of ``fid, kid, is, precision_recall, density_coverage, modes``.
         fake_logits: ``(M, C)`` class logits of the generated samples, for ``"is"``
-            (Inception Score) and ``"modes"`` (classes covered, KL to uniform).
+            (Inception Score) and ``"modes"`` (classes covered, reverse KL to uniform).
         kid_subsets, kid_subset_size, is_splits, precision_recall_k,
         density_coverage_k, mode_min_count, seed: the metrics' parameters.
 
     Returns:
         Reports keyed by metric: ``FID``, ``KID``, ``IS``, ``precision``, ``recall``,
-        ``density``, ``coverage``, ``modes``, ``KL to uniform``.
+        ``density``, ``coverage``, ``modes``, ``reverse KL``.
     """
     metrics = _check_metrics(metrics)
     if any(name in NEEDS_LOGITS for name in metrics) and fake_logits is None:
@@ -179,9 +172,9 @@ def reports_from_features(
             **only_fakes,
             protocol={"classes": n_classes, "min_count": mode_min_count},
         )
-        reports["KL to uniform"] = MetricReport(
-            "KL to uniform",
-            counted.kl_to_uniform,
+        reports["reverse KL"] = MetricReport(
+            "reverse KL",
+            counted.reverse_kl,
             **only_fakes,
             protocol={"classes": n_classes},
         )

@@ -4,10 +4,8 @@
 """
 
 from gan_lib.models import (  # noqa: F401  (each file registers its models)
-    conditional_discriminator,
-    conditional_generator,
+    conditional,
     dcgan,
-    toolbox,
     toy,
 )
 from gan_lib.models.registry import get, names, register

@@ -22,8 +22,9 @@ normalizes every layer of the discriminator (Miyato et al., 2018) instead of usi
 BatchNorm.
 
 The blocks :class:`UpBlock` and :class:`DownBlock` (and the bare convolutions
-:func:`up_conv`, :func:`down_conv`) are public so that other families (the
-conditional GANs of Chapter 7) build on them.
+:func:`up_conv`, :func:`down_conv`, the initialization :func:`dcgan_init_` and the
+checks :func:`check_resolution`, :func:`check_image_shape`) are public so that other
+families (the conditional GANs of Chapter 7) build on them.
 """
 
 from __future__ import annotations
@@ -35,29 +36,36 @@ from typing import Literal
 
 from torch import Tensor, nn
 
+from gan_lib.errors import check_positive_int
 from gan_lib.models.registry import register
 from gan_lib.regularizers import spectral_norm as apply_spectral_norm
 
 Upsample = Literal["transposed", "resize"]
 NormLayer = Callable[[int], nn.Module]  # channels -> a normalization module
 
-RESOLUTIONS = (16, 32, 64)
+RESOLUTIONS = (16, 32, 64)  # the image sides of the DCGAN family
 LEAKY_SLOPE = 0.2  # Radford et al. (2016), Section 3
 
 
 # --- helpers -------------------------------------------------------------------------
 
 
-def _check_positive_int(name: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-
-
-def _check_resolution(resolution: int) -> int:
-    """The number of 2x stages between 4 x 4 and ``resolution`` x ``resolution``."""
+def check_resolution(resolution: int) -> int:
+    """The number of 2x stages between 4 x 4 and ``resolution`` x ``resolution``;
+    raises unless ``resolution`` is one of :data:`RESOLUTIONS`."""
     if resolution not in RESOLUTIONS:
         raise ValueError(f"resolution must be one of {RESOLUTIONS}; got {resolution!r}")
     return int(math.log2(resolution)) - 2  # 16 -> 2, 32 -> 3, 64 -> 4
+
+
+def check_image_shape(x: Tensor, channels: int, resolution: int) -> None:
+    """Raise unless ``x`` is a batch ``(B, channels, resolution, resolution)``."""
+    expected = (channels, resolution, resolution)
+    if x.dim() != 4 or tuple(x.shape[1:]) != expected:
+        raise ValueError(
+            f"x must have shape (B, {', '.join(map(str, expected))}); "
+            f"got {tuple(x.shape)}"
+        )
 
 
 def _check_channels(channels: int) -> None:
@@ -206,10 +214,10 @@ class DCGANGenerator(nn.Module):
         upsample: Upsample = "transposed",
     ) -> None:
         super().__init__()
-        _check_positive_int("z_dim", z_dim)
-        _check_positive_int("width", width)
+        check_positive_int("z_dim", z_dim)
+        check_positive_int("width", width)
         _check_channels(channels)
-        n_stages = _check_resolution(resolution)
+        n_stages = check_resolution(resolution)
         up_conv(1, 1, upsample)  # rejects an unknown upsample early
         self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
         widths = feature_widths(width, n_stages)  # e.g. [4w, 2w, w] for R = 32
@@ -251,6 +259,9 @@ class DCGANDiscriminator(nn.Module):
         width: feature maps of the first stage (doubling at each stage).
         spectral_norm: spectral normalization of every layer (Miyato et al., 2018)
             and no BatchNorm.
+        batch_norm: BatchNorm after the hidden convolutions (DCGAN's D). ``False``
+            gives the critic of WGAN-GP (Gulrajani et al., 2017, Sec. 4), whose
+            per-sample gradient penalty batch statistics would couple.
     """
 
     def __init__(
@@ -259,14 +270,15 @@ class DCGANDiscriminator(nn.Module):
         resolution: int = 32,
         width: int = 64,
         spectral_norm: bool = False,
+        batch_norm: bool = True,
     ) -> None:
         super().__init__()
-        _check_positive_int("width", width)
+        check_positive_int("width", width)
         _check_channels(channels)
-        n_stages = _check_resolution(resolution)
+        n_stages = check_resolution(resolution)
         self.channels, self.resolution = channels, resolution
         widths = feature_widths(width, n_stages)[::-1]  # e.g. [w, 2w, 4w] for R = 32
-        norm = None if spectral_norm else nn.BatchNorm2d
+        norm = nn.BatchNorm2d if batch_norm and not spectral_norm else None
         blocks = [DownBlock(channels, widths[0], norm=None)]  # no BN on the input
         blocks += [DownBlock(a, b, norm=norm) for a, b in pairwise(widths)]
         self.blocks = nn.Sequential(*blocks)  # (B, C, R, R) -> (B, widths[-1], 4, 4)
@@ -278,12 +290,7 @@ class DCGANDiscriminator(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """The last hidden activations: ``(B, C, R, R) -> (B, feature_dim)``."""
-        expected = (self.channels, self.resolution, self.resolution)
-        if x.dim() != 4 or tuple(x.shape[1:]) != expected:
-            raise ValueError(
-                f"x must have shape (B, {', '.join(map(str, expected))}); "
-                f"got {tuple(x.shape)}"
-            )
+        check_image_shape(x, self.channels, self.resolution)
         return self.blocks(x).flatten(1)  # (B, 16 * widths[-1])
 
     def forward(self, x: Tensor) -> Tensor:

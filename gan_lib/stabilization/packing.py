@@ -29,12 +29,13 @@ from __future__ import annotations
 import numpy as np
 from torch import Tensor, nn
 
+from gan_lib.errors import check_positive_int
+
 MAX_PRODUCT_STATES = 10_000_000  # K^m cells the exact computation may enumerate
 
 
 def _check_pack_size(m: int) -> None:
-    if not isinstance(m, int) or isinstance(m, bool) or m < 1:
-        raise ValueError(f"the pack size m must be a positive int; got {m!r}")
+    check_positive_int("the pack size m", m)
 
 
 def pack(x: Tensor, m: int) -> Tensor:
@@ -95,6 +96,11 @@ class PacDiscriminator(nn.Module):
             )
         _check_pack_size(m)
         self.discriminator, self.m = discriminator, m
+
+    @property
+    def samples_per_logit(self) -> int:
+        """m: a gradient penalty takes one norm per pack of m samples."""
+        return self.m
 
     def features(self, x: Tensor) -> Tensor:
         """The wrapped D's features of the packs: ``(B, ...) -> (B / m, F)``."""

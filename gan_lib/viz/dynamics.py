@@ -8,6 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from gan_lib.errors import check_int_at_least
 from gan_lib.viz.common import Extent, _check_extent, _grid_2d, _new_axes
 
 # --- Chapter 2: the Dirac GAN's phase plane ------------------------------------------
@@ -39,8 +40,7 @@ def plot_phase_portrait(
         title: the panel's title.
     """
     box = _check_extent(extent, 2)
-    if not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2; got {resolution!r}")
+    check_int_at_least("resolution", resolution, 2)
     fig, ax = _new_axes(ax, (4.2, 4.0))
     xs, ys, points = _grid_2d(box, resolution)
     arrows = np.array([field(float(t), float(p)) for t, p in points])  # (R*R, 2)

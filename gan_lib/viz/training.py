@@ -15,6 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from gan_lib.errors import check_positive_int
 from gan_lib.training import Snapshot
 from gan_lib.viz.common import (
     D_COLOR,
@@ -73,8 +74,7 @@ def plot_losses(
     steps = np.asarray(history["step"], dtype=np.float64)
     if steps.size == 0:
         raise ValueError("history is empty: train for at least one step")
-    if not isinstance(smooth, int) or smooth < 1:
-        raise ValueError(f"smooth must be a positive int; got {smooth!r}")
+    check_positive_int("smooth", smooth)
     fig, ax = _new_axes(ax, (7.0, 3.4))
     names = {"loss_D": (D_COLOR, "$L_D$"), "loss_G": (FAKE_COLOR, "$L_G$")}
     for key in players:
@@ -144,8 +144,7 @@ def capture_frame(
         seed: seed of the latents.
     """
     G, D = snapshot.G_ema, snapshot.D
-    if not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}")
+    check_positive_int("n_samples", n_samples)
     z = torch.randn(n_samples, G.z_dim, generator=torch.Generator().manual_seed(seed))
     samples = G(z.to(_module_device(G))).float().cpu().double().numpy()  # (N, dim)
     if samples.ndim != 2 or samples.shape[1] not in (1, 2):

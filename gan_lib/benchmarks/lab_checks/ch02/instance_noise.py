@@ -8,7 +8,7 @@ from torch import nn
 
 from gan_lib import profiles, training
 from gan_lib.benchmarks.lab_checks.registry import OK, Bound, Check, register
-from gan_lib.instance_noise import InstanceNoise
+from gan_lib.stabilization.instance_noise import InstanceNoise
 
 SWEEP = "sweep: ../lab_checks, check ch02.instance_noise"
 

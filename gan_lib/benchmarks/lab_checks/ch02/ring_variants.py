@@ -12,7 +12,7 @@ import torch
 from gan_lib import data, metrics, models, profiles, training, viz
 from gan_lib.benchmarks.lab_checks import broken
 from gan_lib.benchmarks.lab_checks.registry import OK, Bound, Check, register
-from gan_lib.instance_noise import InstanceNoise
+from gan_lib.stabilization.instance_noise import InstanceNoise
 
 SWEEP = "sweep: ../lab_checks, check ch02.ring_variants"
 

@@ -8,10 +8,11 @@ import math
 import numpy as np
 import torch
 
-from gan_lib import data, metrics, models, profiles, training, transport
+from gan_lib import data, metrics, models, profiles, training
 from gan_lib.benchmarks.lab_checks import broken
 from gan_lib.benchmarks.lab_checks.registry import OK, Bound, Check, register
 from gan_lib.benchmarks.lab_checks.ch04.problem import SWEEP
+from gan_lib.divergences import transport
 
 
 

@@ -32,6 +32,8 @@ its samples.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import Tensor, nn
 
@@ -98,6 +100,10 @@ class MinibatchStdDev(nn.Module):
     Args:
         group_size: samples per group (4 in the paper; ``None``: the whole batch).
     """
+
+    # sample i's output depends on its group: a per-sample gradient penalty (R1,
+    # WGAN-GP) is not defined for a discriminator holding this layer
+    mixes_samples: ClassVar[bool] = True
 
     def __init__(self, group_size: int | None = 4) -> None:
         super().__init__()

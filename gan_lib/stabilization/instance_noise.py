@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from gan_lib.errors import check_int_at_least
+
 if TYPE_CHECKING:
     from gan_lib.training import Snapshot
 
@@ -77,8 +79,7 @@ class InstanceNoise(nn.Module):
 
     def set_step(self, step: int) -> None:
         """Move the schedule to ``step`` completed generator steps."""
-        if not isinstance(step, int) or step < 0:
-            raise ValueError(f"step must be an int >= 0; got {step!r}")
+        check_int_at_least("step", step, 0)
         self.step.fill_(step)
 
     def hook(self, snapshot: Snapshot) -> None:

@@ -34,8 +34,12 @@ batches separately, so that is what happens.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import Tensor, nn
+
+from gan_lib.errors import check_positive_int
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -50,6 +54,10 @@ class MinibatchDiscrimination(nn.Module):
         init_std: standard deviation of the normal initialization of T.
     """
 
+    # sample i's output depends on the whole batch: a per-sample gradient penalty
+    # (R1, WGAN-GP) is not defined for a discriminator holding this layer
+    mixes_samples: ClassVar[bool] = True
+
     def __init__(
         self,
         in_features: int,
@@ -63,8 +71,7 @@ class MinibatchDiscrimination(nn.Module):
             ("num_kernels", num_kernels),
             ("kernel_dim", kernel_dim),
         ):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int; got {value!r}")
+            check_positive_int(name, value)
         if not init_std > 0:
             raise ValueError(f"init_std must be positive; got {init_std!r}")
         self.in_features, self.num_kernels = in_features, num_kernels

@@ -1,6 +1,6 @@
 """Benchmark: :func:`frechet_distance` against the ``scipy.linalg.sqrtm`` reference.
 
-Run ``python -m gan_lib.metrics.benchmark`` (``--help`` for the options). It fits
+Run ``python -m gan_lib.benchmarks.fid_speed`` (``--help`` for the options). It fits
 Gaussians to two sets of 10,000 random 2048-d features shaped like Inception's pool3
 (non-negative, correlated: ``relu(z W + b)`` of a 512-d Gaussian ``z``), then times
 
