@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import pickle
+import socket
 import struct
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from gan_lib.data import generated, images
+from gan_lib.data import bundled, generated, images
 from gan_lib.data.downloaded import DataUnavailableError
 from gan_lib.errors import UnknownNameError
 
@@ -22,7 +24,9 @@ def test_names():
         "cifar10",
         "digits",
         "fashion_mnist",
+        "lfw_faces",
         "mnist",
+        "shape_factors",
         "shapes",
         "stacked_digits",
     ]
@@ -227,3 +231,66 @@ def test_encode_stacked_digits_inverts_the_triples():
     )
     with pytest.raises(ValueError, match=r"\(n, 3\)"):
         generated.encode_stacked_digits(torch.zeros(4, 2, dtype=torch.int64))
+
+
+# --- sets bundled in scikit-image's wheel, and shapes with continuous factors ---------
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every attempt to open a connection raises: what loads here is offline."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access in an offline test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+def test_no_network_fixture_refuses_connections(no_network):
+    with pytest.raises(OSError, match="offline test"):
+        urllib.request.urlopen("http://example.com")
+    with pytest.raises(OSError, match="offline test"):
+        socket.create_connection(("example.com", 80))
+
+
+@pytest.mark.parametrize("resolution", [16, 32])
+def test_lfw_faces_load_offline(no_network, resolution):
+    data = images.load("lfw_faces", resolution)
+    assert data.images.shape == (100, 1, resolution, resolution)
+    assert data.images.min() >= -1 and data.images.max() <= 1
+    assert data.images.std() > 0.2  # faces, not a constant
+    assert data.labels is None and data.info.num_classes == 0
+    assert data.info.channels == 1 and data.info.source == "bundled"
+
+
+def test_lfw_faces_are_the_first_hundred_of_the_subset(no_network):
+    from skimage.data import lfw_subset
+
+    native = images.load("lfw_faces", 25)  # the native size: no resizing
+    expected = torch.from_numpy(lfw_subset()[:100]).float()[:, None] * 2 - 1
+    assert torch.equal(native.images, expected)
+    assert torch.equal(images.load("lfw_faces", 25, n=10).images, expected[:10])
+    with pytest.raises(ValueError, match="lfw_faces holds 100 faces; got n=101"):
+        images.load("lfw_faces", n=101)
+
+
+def test_textures_load_offline(no_network):
+    textures = bundled.textures()
+    assert tuple(textures) == bundled.TEXTURE_NAMES == ("brick", "grass", "gravel")
+    for name, texture in textures.items():
+        assert texture.shape == (1, 512, 512) and texture.dtype == torch.float32
+        assert texture.min() >= -1 and texture.max() <= 1
+        assert texture.std() > 0.1, name  # a texture, not a flat grey
+
+
+def test_shape_factors_by_name_carry_the_factors():
+    data = images.load("shape_factors", 16, n=50, seed=4)
+    expected, factors = generated.shapes_with_factors(50, 16, seed=4)
+    assert torch.equal(data.images, expected)
+    assert set(data.attributes) == set(generated.FACTOR_NAMES)
+    assert all(torch.equal(data.attributes[k], factors[k]) for k in factors)
+    assert torch.equal(data.labels, factors["shape"])
+    assert data.info.num_classes == 3 and data.info.source == "generated"
+    assert len(images.load("shape_factors", 8)) == 2000

@@ -241,3 +241,48 @@ def test_resume_is_bitwise_exact_for_each_objective(tmp_path, case):
             assert torch.equal(p, q), name
     assert {k: v for k, v in full.history.items() if k != "hook"} == {
         k: v for k, v in resumed.history.items() if k != "hook"}
+
+
+class Cycle(Objective):
+    """Two generators and two critics in ``nn.ModuleDict``s (CycleGAN in miniature):
+    unpaired batches of two domains, adversarial terms both ways plus the cycle L1."""
+
+    def discriminator_loss(self, reals: Reals, d_step: int) -> Terms:
+        a, b = reals()
+        G, D = self.context.G, self.context.D
+        with torch.no_grad():
+            fake_b, fake_a = G["ab"](a), G["ba"](b)
+        return {f"adversarial_{k}": F.softplus(-D[k](real)).mean()
+                + F.softplus(D[k](fake)).mean()
+                for k, real, fake in (("a", a, fake_a), ("b", b, fake_b))}
+
+    def generator_loss(self, reals: Reals, g_step: int) -> Terms:
+        a, b = reals()
+        G, D = self.context.G, unwrap(self.context.D)
+        fake_b, fake_a = G["ab"](a), G["ba"](b)
+        return {"adversarial": F.softplus(-D["b"](fake_b)).mean()
+                + F.softplus(-D["a"](fake_a)).mean(),
+                "cycle": 10 * ((G["ba"](fake_b) - a).abs().mean()
+                               + (G["ab"](fake_a) - b).abs().mean())}
+
+
+def test_an_objective_may_train_module_dicts_of_networks():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(64, 2, generator=gen)
+    b = a @ torch.tensor([[0.0, -1.0], [1.0, 0.0]])  # domain b: a rotated (unpaired)
+
+    def critic() -> nn.Module:
+        return nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Linear(16, 1),
+                             nn.Flatten(0))
+
+    torch.manual_seed(0)
+    G = nn.ModuleDict({"ab": nn.Linear(2, 2), "ba": nn.Linear(2, 2)})
+    D = nn.ModuleDict({"a": critic(), "b": critic()})
+    before = (G["ba"](G["ab"](a)) - a).abs().mean().item()
+    cfg = config(steps=150, batch_size=16, lr_g=1e-2, ema_decay=0.9, log_every=50)
+    result = train(G, D, (a, b[torch.randperm(64, generator=gen)]), cfg,
+                   objective=Cycle())
+    assert {"D/adversarial_a", "D/adversarial_b", "G/cycle"} <= set(result.history)
+    after = (result.G["ba"](result.G["ab"](a)) - a).abs().mean().item()
+    assert after < 0.2 * before  # the pair of maps learned to invert each other
+    assert set(result.G_ema) == {"ab", "ba"}  # the EMA keeps both generators

@@ -9,11 +9,13 @@
     data.info                                    # name, channels, resolution, classes
 
 Offline sets (``smoke`` and ``cpu`` profiles): ``digits`` (scikit-learn's bundled
-digits, upsampled), ``shapes`` and ``stacked_digits`` (generated, see
-:mod:`gan_lib.data.generated`). Downloaded sets (``gpu`` profile): ``mnist``,
-``fashion_mnist``, ``cifar10``, ``celeba`` (see :mod:`gan_lib.data.downloaded`). When a
-download fails, ``fallback="digits"`` prints one message and returns the fallback at
-the same resolution; without a fallback the error says what to do.
+digits, upsampled), ``lfw_faces`` (scikit-image's 100 bundled faces, resized; see
+:mod:`gan_lib.data.bundled`), ``shapes``, ``shape_factors`` (continuous factors in
+``attributes``) and ``stacked_digits`` (generated, see :mod:`gan_lib.data.generated`).
+Downloaded sets (``gpu`` profile): ``mnist``, ``fashion_mnist``, ``cifar10``,
+``celeba`` (see :mod:`gan_lib.data.downloaded`). When a download fails,
+``fallback="digits"`` prints one message and returns the fallback at the same
+resolution; without a fallback the error says what to do.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gan_lib.data import downloaded, generated
-from gan_lib.data.bundled import digits_images
+from gan_lib.data.bundled import LFW_FACES, digits_images, lfw_faces
 from gan_lib.data.downloaded import DataUnavailableError
 from gan_lib.data.paths import data_root
 from gan_lib.errors import UnknownNameError, check_int_at_least
@@ -85,7 +87,9 @@ class _Spec:
 
 _SPECS: dict[str, _Spec] = {
     "digits": _Spec(1, 32, (8, 16, 32, 64), DIGIT_NAMES, "bundled"),
+    "lfw_faces": _Spec(1, 32, (), (), "bundled"),  # any R >= 8, resized from 25
     "shapes": _Spec(3, 32, (), generated.SHAPE_NAMES, "generated"),  # any R >= 8
+    "shape_factors": _Spec(3, 32, (), generated.SHAPE_NAMES, "generated"),  # any R
     "stacked_digits": _Spec(
         3, 16, (8, 16, 32), tuple(f"{k:03d}" for k in range(1000)), "generated"
     ),
@@ -204,8 +208,9 @@ def load(
     Args:
         name: the data set.
         resolution: side of the square images (the data set's default when None).
-        n: how many images: the size of a generated set (``shapes`` 2,000 and
-            ``stacked_digits`` 10,000 by default), or the first ``n`` of a real one.
+        n: how many images: the size of a generated set (``shapes`` and
+            ``shape_factors`` 2,000, ``stacked_digits`` 10,000 by default), or the
+            first ``n`` of a real one (``lfw_faces`` has 100).
         seed: the seed of a generated set.
         train: the training split (else the test split) of a downloaded set.
         root: where downloaded sets live; ``$GAN_LIB_DATA`` (see
@@ -230,8 +235,15 @@ def load(
         images, labels = digits_images(resolution)
         if n is not None:
             images, labels = images[:n], labels[:n]
+    elif name == "lfw_faces":
+        if n is not None and n > LFW_FACES:
+            raise ValueError(f"lfw_faces holds {LFW_FACES} faces; got n={n}")
+        images, labels = resize(lfw_faces()[:n], resolution), None
     elif name == "shapes":
         images, labels, attributes = generated.shapes(n or 2000, resolution, seed)
+    elif name == "shape_factors":
+        images, attributes = generated.shapes_with_factors(n or 2000, resolution, seed)
+        labels = attributes["shape"]
     elif name == "stacked_digits":
         images, labels = generated.stacked_digits(n or 10_000, resolution, seed)
     else:

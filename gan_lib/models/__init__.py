@@ -6,6 +6,7 @@
 from gan_lib.models import (  # noqa: F401  (each file registers its models)
     conditional,
     dcgan,
+    progan,
     toy,
 )
 from gan_lib.models.registry import get, names, register

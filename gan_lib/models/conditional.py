@@ -59,6 +59,7 @@ from gan_lib.layers.conditional_batch_norm import check_labels
 from gan_lib.models.dcgan import (
     DownBlock,
     check_image_shape,
+    check_latent,
     check_resolution,
     dcgan_init_,
     feature_widths,
@@ -167,10 +168,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         """``z: (B, z_dim)``, ``y: (B,)`` int64 -> ``(B, channels, R, R)`` in [-1, 1]."""
-        if z.dim() != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(
-                f"z must have shape (B, {self.z_dim}); got {tuple(z.shape)}"
-            )
+        check_latent(z, self.z_dim)
         check_labels(y, z.shape[0], self.num_classes)
         if self.conditioning == "concat":
             one_hot = F.one_hot(y, self.num_classes).to(z.dtype)  # (B, K)

@@ -58,6 +58,12 @@ def check_resolution(resolution: int) -> int:
     return int(math.log2(resolution)) - 2  # 16 -> 2, 32 -> 3, 64 -> 4
 
 
+def check_latent(z: Tensor, z_dim: int) -> None:
+    """Raise unless ``z`` is a batch of latent codes ``(B, z_dim)``."""
+    if z.dim() != 2 or z.shape[1] != z_dim:
+        raise ValueError(f"z must have shape (B, {z_dim}); got {tuple(z.shape)}")
+
+
 def check_image_shape(x: Tensor, channels: int, resolution: int) -> None:
     """Raise unless ``x`` is a batch ``(B, channels, resolution, resolution)``."""
     expected = (channels, resolution, resolution)
@@ -236,10 +242,7 @@ class DCGANGenerator(nn.Module):
         dcgan_init_(self)
 
     def forward(self, z: Tensor) -> Tensor:
-        if z.dim() != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(
-                f"z must have shape (B, {self.z_dim}); got {tuple(z.shape)}"
-            )
+        check_latent(z, self.z_dim)
         h = self.project(z[:, :, None, None])  # (B, 2^(n-1) w, 4, 4)
         h = self.blocks(h)  # (B, w, R/2, R/2)
         return self.to_image(h)  # (B, channels, R, R)

@@ -37,7 +37,7 @@ from gan_lib import models
 from gan_lib.data import images
 from gan_lib.data.downloaded import DataUnavailableError
 from gan_lib.errors import UnknownNameError
-from gan_lib.training import distributed
+from gan_lib.training import distributed, objectives
 from gan_lib.training.config import TrainConfig, preset, preset_names
 from gan_lib.training.loop import NonFiniteError, Snapshot, train
 from gan_lib.training.state import load_generator
@@ -126,9 +126,10 @@ def _train(args: argparse.Namespace) -> None:
             fid = _fid(data, args.fid_samples)
         print(f"{args.preset} ({spec['about']}) with a global batch of "
               f"{config.batch_size}; {data!r}; FID: "
-              f"{'digits-cnn features' if fid else 'none for this data set'}")
+              f"{'digits-cnn features' if fid else 'none'}")
         hook = _Writer(out, fid, resume_step=_checkpoint_step(out / "checkpoint.pt"))
-    train(G, D, data.images, config, hook=hook)
+    game = objectives.build(spec["objective"]) if "objective" in spec else None
+    train(G, D, data.images, config, hook=hook, objective=game)
     distributed.shutdown()  # under torchrun
     if main_rank:
         print(f"done: {out / 'checkpoint.pt'}, {out / 'metrics.jsonl'}")

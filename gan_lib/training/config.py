@@ -1,9 +1,10 @@
 """What defines a run: :class:`TrainConfig`, and the papers' settings as named presets.
 
-A preset is a plain dict (data, not code) with three parts: the generator's and the
-discriminator's registry names and keyword arguments (the data set fills in
-``channels`` and ``resolution``), and the :class:`TrainConfig` fields of the paper's
-recipe. ``python -m gan_lib.train --preset NAME`` reads them; so can anyone::
+A preset is a plain dict (data, not code): the generator's and the discriminator's
+registry names and keyword arguments (the data set fills in ``channels`` and
+``resolution``), the :class:`TrainConfig` fields of the paper's recipe, and, for a game
+the config's flags cannot describe, the objective's spec
+(:func:`gan_lib.training.objectives.build`). ``python -m gan_lib.train --preset NAME`` reads them; so can anyone::
 
     spec = preset("wgan_gp")
     config = TrainConfig(**{**spec["train"], "steps": 2000})
@@ -130,6 +131,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         "train": {"loss": "hinge", "batch_size": 64, "lr_g": 1e-4, "lr_d": 1e-4,
                   "betas_g": (0.5, 0.999), "betas_d": (0.5, 0.999)},
     },
+    "progan": {  # Karras et al. (2018); progressive_growing_of_gans/config.py and
+        # train.py: Adam 1e-3 (0, 0.99, eps 1e-8), minibatch 16 at low resolution,
+        # G_smoothing 0.999 (EMA), 600 kimg per fade and per stable phase (37,500
+        # steps of 16); loss.py: WGAN-GP, lambda 10, wgan_epsilon (drift) 0.001
+        "about": "ProGAN: grown 4 px -> full size, WGAN-GP with drift, Adam 1e-3 "
+                 "(0, 0.99), EMA 0.999",
+        "G": {"name": "progan_generator", "z_dim": 512, "fmap_base": 8192,
+              "fmap_max": 512},
+        "D": {"name": "progan_discriminator", "fmap_base": 8192, "fmap_max": 512},
+        "train": {"batch_size": 16, "lr_g": 1e-3, "lr_d": 1e-3,
+                  "betas_g": (0.0, 0.99), "betas_d": (0.0, 0.99), "ema_decay": 0.999},
+        "objective": {
+            "name": "progressive", "fade_steps": 37_500, "stable_steps": 37_500,
+            "inner": {"name": "adversarial", "loss": "wasserstein", "gp_weight": 10.0,
+                      "drift": 0.001, "penalty_through_batch_layers": True},
+        },
+    },
 }
 
 
@@ -139,7 +157,8 @@ def preset_names() -> list[str]:
 
 
 def preset(name: str) -> dict[str, Any]:
-    """A copy of the preset ``name``: ``{"about", "G", "D", "train"}``."""
+    """A copy of the preset ``name``: ``{"about", "G", "D", "train"}`` and, for a game
+    beyond the config's flags, ``"objective"``."""
     if name not in PRESETS:
         raise UnknownNameError("preset", name, preset_names())
     return copy.deepcopy(PRESETS[name])

@@ -16,11 +16,15 @@ def ema_copy(G: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def update_ema(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
-    r"""``theta_ema <- decay * theta_ema + (1 - decay) * theta``; buffers are copied."""
+    r"""``theta_ema <- decay * theta_ema + (1 - decay) * theta``; buffers and the
+    modules' extra state (a growing network's stage) are copied, not averaged."""
     for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
         p_ema.lerp_(p, 1 - decay)
     for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
         b_ema.copy_(b)
+    for m_ema, m in zip(G_ema.modules(), G.modules(), strict=True):
+        if type(m).get_extra_state is not nn.Module.get_extra_state:
+            m_ema.set_extra_state(m.get_extra_state())
 
 
 def ema_decay_at(decay: float, warmup: bool, updates: int) -> float:

@@ -182,8 +182,9 @@ class _Run:
         self.D = distributed.wrap(D, self.ranks, config.sync_batchnorm)
         self.shard = distributed.shard(self.ranks, config.batch_size)
         objective.bind(Context(
-            G=self.G, D=self.D, opt_D=self.state.opt_D, data=data, first=first,
-            device=self.device, batch_size=config.batch_size, shard=self.shard,
+            G=self.G, D=self.D, opt_G=self.state.opt_G, opt_D=self.state.opt_D,
+            data=data, first=first, device=self.device, batch_size=config.batch_size,
+            shard=self.shard, d_steps=config.d_steps,
             autocast=lambda: performance.autocast(self.device, self.amp_dtype),
             distributed=self.ranks.distributed,
         ))

@@ -2,13 +2,19 @@
 
 :func:`from_config` picks the objective a :class:`~gan_lib.training.TrainConfig`'s
 shortcut flags describe: ``feature_matching=True`` or ``unroll_steps > 0``, else the
-plain adversarial game.
+plain adversarial game. :func:`build` makes one from a preset's plain-dict spec,
+``{"name": ..., **arguments}`` (a wrapped objective under ``"inner"``).
 """
+
+from typing import Any
+
+from gan_lib.errors import UnknownNameError
 
 from gan_lib.training.config import TrainConfig
 from gan_lib.training.objectives.adversarial import Adversarial
 from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, unwrap
 from gan_lib.training.objectives.feature_matching import FeatureMatching
+from gan_lib.training.objectives.progressive import Progressive
 from gan_lib.training.objectives.regularization import lazy_adam, samples_per_logit
 from gan_lib.training.objectives.unrolled import Unrolled
 
@@ -30,14 +36,37 @@ def from_config(config: TrainConfig) -> Objective:
     return Adversarial(**adversarial)
 
 
+OBJECTIVES: dict[str, type[Objective]] = {
+    "adversarial": Adversarial,
+    "feature_matching": FeatureMatching,
+    "progressive": Progressive,
+    "unrolled": Unrolled,
+}
+
+
+def build(spec: dict[str, Any]) -> Objective:
+    """The objective a preset names: ``{"name": "progressive", "fade_steps": ...,
+    "inner": {"name": "adversarial", "loss": "wasserstein", ...}}``."""
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    if name not in OBJECTIVES:
+        raise UnknownNameError("objective", name, OBJECTIVES)
+    if "inner" in spec:
+        spec["inner"] = build(spec["inner"])
+    return OBJECTIVES[name](**spec)
+
+
 __all__ = [
+    "OBJECTIVES",
     "Adversarial",
     "Context",
     "FeatureMatching",
     "Objective",
+    "Progressive",
     "Reals",
     "Terms",
     "Unrolled",
+    "build",
     "from_config",
     "lazy_adam",
     "samples_per_logit",

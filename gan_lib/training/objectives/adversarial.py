@@ -25,16 +25,23 @@ Labels = Tensor | None  # (B,) int64 in a conditional run
 
 
 class Adversarial(Objective):
-    """``min_D d_loss(D(x), D(G(z))) + penalties``, then ``min_G g_loss``.
+    r"""``min_D d_loss(D(x), D(G(z))) + penalties``, then ``min_G g_loss``.
 
     Args:
         loss: a name from :func:`gan_lib.losses.names`.
-        gp_weight: :math:`\\lambda` of the gradient penalty (0: none).
-        r1_gamma: :math:`\\gamma` of R1, weighted :math:`\\gamma / 2` (0: none).
+        gp_weight: :math:`\lambda` of the gradient penalty (0: none).
+        r1_gamma: :math:`\gamma` of R1, weighted :math:`\gamma / 2` (0: none).
         reg_interval: the penalties' lazy interval :math:`k` (see
             :mod:`~gan_lib.training.objectives.regularization`).
         clip_value: clip D's weights to ``[-c, c]`` after each step (None: no).
         aux_weight: weight of an AC-GAN discriminator's class cross-entropy.
+        drift: :math:`\epsilon_{drift}` of ProGAN's term
+            :math:`\epsilon_{drift}\,\mathbb{E}[D(x)^2]` on real logits, which keeps
+            a Wasserstein critic's output near 0 (Karras et al., 2018, Appendix A.1;
+            ``wgan_epsilon = 0.001`` in ``progressive_growing_of_gans/loss.py``).
+        penalty_through_batch_layers: allow the penalties on a D with minibatch
+            standard deviation or discrimination, as ProGAN and StyleGAN do (see
+            :func:`~gan_lib.training.objectives.regularization.samples_per_logit`).
     """
 
     def __init__(
@@ -45,6 +52,8 @@ class Adversarial(Objective):
         reg_interval: int = 1,
         clip_value: float | None = None,
         aux_weight: float = 1.0,
+        drift: float = 0.0,
+        penalty_through_batch_layers: bool = False,
     ) -> None:
         self.loss = loss
         self.d_loss_fn, self.g_loss_fn = losses.get(loss)
@@ -53,7 +62,8 @@ class Adversarial(Objective):
         self.penalized = gp_weight > 0 or r1_gamma > 0
         self.reg_interval = reg_interval
         self.d_reg_interval = reg_interval if self.penalized else 1
-        self.clip_value, self.aux_weight = clip_value, aux_weight
+        self.clip_value, self.aux_weight, self.drift = clip_value, aux_weight, drift
+        self.penalty_through_batch_layers = penalty_through_batch_layers
 
 
     def bind(self, context: Context) -> None:
@@ -71,7 +81,8 @@ class Adversarial(Objective):
         self.group = 1
         if self.penalized:
             name = "the gradient penalty" if self.gp_weight > 0 else "R1"
-            self.group = samples_per_logit(unwrap(context.D), name)
+            self.group = samples_per_logit(unwrap(context.D), name,
+                                           self.penalty_through_batch_layers)
 
     # --- the players' moves --------------------------------------------------------
 
@@ -115,6 +126,8 @@ class Adversarial(Objective):
             terms = {"adversarial": self.d_loss_fn(real_logits, fake_logits)}
             self.classification(terms, "aux_class_real", real_classes, y_real)
             self.classification(terms, "aux_class_fake", fake_classes, y_fake)
+            if self.drift:
+                terms["drift"] = self.drift * real_logits.pow(2).mean()
         self._last = (x_real, y_real, x_fake)  # the batch a lazy penalty step reuses
         if self.d_reg_interval == 1 and self.penalized:
             terms.update(self.penalties(1))

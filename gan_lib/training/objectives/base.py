@@ -41,6 +41,7 @@ class Context:
 
     G: nn.Module
     D: nn.Module
+    opt_G: torch.optim.Optimizer
     opt_D: torch.optim.Optimizer
     data: Source  # the training data, for checks (labels in range, ...)
     first: Batch  # one real sample (from the data, before training): what a batch is
@@ -48,6 +49,7 @@ class Context:
     batch_size: int  # the global batch
     shard: slice  # this rank's rows of a global batch
     autocast: Callable[[], ContextManager]  # mixed precision on CUDA, else a no-op
+    d_steps: int = 1  # D steps per G step: G step = D step // d_steps
     distributed: bool = False
 
 

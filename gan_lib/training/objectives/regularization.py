@@ -34,18 +34,26 @@ def lazy_adam(
     return lr * c, (betas[0] ** c, betas[1] ** c)
 
 
-def samples_per_logit(D: nn.Module, penalty: str) -> int:
+def samples_per_logit(D: nn.Module, penalty: str, allow_mixing: bool = False) -> int:
     """How many samples one of D's logits judges: ``m`` for a packed discriminator,
-    1 otherwise. A per-sample gradient penalty needs sample ``i``'s logit to depend on
-    ``x_i`` alone (or on its pack alone), so a discriminator whose layers mix the
-    samples of a batch (minibatch discrimination, minibatch standard deviation) is
-    refused."""
+    1 otherwise.
+
+    A per-sample gradient penalty needs sample ``i``'s logit to depend on ``x_i`` alone
+    (or on its pack alone). With a layer that mixes the samples of a batch (minibatch
+    discrimination, minibatch standard deviation), row ``i`` of the gradient of the
+    summed logits also holds the other samples' logits' dependence on ``x_i``, so the
+    "norm per sample" is not the norm of any one logit's gradient: the combination is
+    refused unless ``allow_mixing``, which takes that gradient anyway, as the official
+    ProGAN and StyleGAN code does (WGAN-GP or R1 on a discriminator with minibatch
+    standard deviation)."""
     mixing = [type(m).__name__ for m in D.modules() if getattr(m, "mixes_samples", 0)]
-    if mixing:
+    if mixing and not allow_mixing:
         raise ValueError(
             f"{penalty} takes one gradient norm per sample, but D holds "
             f"{sorted(set(mixing))}, whose output for one sample depends on the rest "
-            "of the batch; drop the layer or the penalty"
+            "of the batch; drop the layer or the penalty, or pass "
+            "penalty_through_batch_layers=True to take the gradient of the summed "
+            "logits anyway, as the ProGAN and StyleGAN code does"
         )
     packs = {m.samples_per_logit for m in D.modules() if hasattr(m, "samples_per_logit")}
     if len(packs) > 1:
