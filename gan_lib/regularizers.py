@@ -1,5 +1,8 @@
 """Ways to keep a critic well-behaved: penalties, clipping, spectral normalization.
 
+Part IV adds two regularizers of the generator at the end of the file: orthogonal
+regularization (BigGAN) and path length regularization (StyleGAN2).
+
 Every penalty returns its value *before* its weight; the weight (``lambda_gp``,
 ``gamma / 2``) and any lazy interval stay visible where the penalty is used (the
 training loop). Penalties are always computed in float32, even inside a bf16 autocast
@@ -8,6 +11,8 @@ region, because a gradient norm squared in bf16 loses most of its digits.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from typing import Callable
 
 import torch
@@ -172,3 +177,148 @@ def power_iteration(
         u = w @ v
         u = u / u.norm()
     return (u @ w @ v).to(weight.dtype)
+
+
+# --- Part IV: regularizers of the generator ------------------------------------------
+
+
+def orthogonal_penalty(
+    module: nn.Module, exclude: Iterable[nn.Parameter] = ()
+) -> Tensor:
+    r"""BigGAN's off-diagonal orthogonal regularization (Brock et al., 2019, Eq. 3),
+    before its weight :math:`\beta`:
+
+    .. math::
+        R(W) = \bigl\lVert W W^\top \odot (\mathbf 1 - I) \bigr\rVert_F^2
+             = \sum_{i \ne j} (w_i^\top w_j)^2,
+
+    summed over every parameter of ``module`` with at least 2 dims, each flattened to
+    ``(out, -1)`` so that its rows :math:`w_i` are the output filters (BigGAN-PyTorch's
+    ``utils.ortho`` forms ``param.view(param.shape[0], -1)`` and ``w @ w.t()``; the
+    paper writes :math:`W^\top W` with the filters as columns: the same Gram matrix of
+    filters). It pushes filters apart in angle without fixing their norms. 1-D
+    parameters (biases, gains) are skipped, and so is every parameter in ``exclude``
+    (BigGAN excludes the shared class embedding, ``G.shared``).
+
+    **Weight.** :math:`\beta = 10^{-4}` (the paper; BigGAN-PyTorch ``utils.ortho``
+    default ``strength=1e-4``; its ``--G_ortho`` flag defaults to 0.0 with the comment
+    "1e-4 should be default for BigGAN", and ``train_fns.py`` applies it to G only).
+
+    **The hand-written gradient is half this one.** With :math:`G = W W^\top` and
+    :math:`M = G \odot (\mathbf 1 - I)` (symmetric),
+    :math:`dR = 2 \langle M, dG \rangle = 2 \langle M, dW\, W^\top + W\, dW^\top \rangle
+    = 4 \langle M W, dW \rangle`, so :math:`\nabla_W R = 4\, M W`. BigGAN-PyTorch skips
+    autograd and adds ``strength * 2 * (w @ w.t() * (1 - eye)) @ w`` to ``param.grad``,
+    i.e. :math:`2 \beta M W = \nabla_W (\tfrac{\beta}{2} R)`: half the step that
+    ``(loss + beta * orthogonal_penalty(G)).backward()`` takes. To reproduce
+    BigGAN-PyTorch exactly, weight this penalty by :math:`\beta / 2 = 5 \cdot 10^{-5}`.
+
+    Returns a scalar tensor (float32 at least) that carries the graph to the weights.
+    """
+    excluded = {id(p) for p in exclude}
+    total: Tensor | None = None
+    for param in module.parameters():
+        if param.dim() < 2 or id(param) in excluded:
+            continue
+        dtype = torch.promote_types(param.dtype, torch.float32)
+        w = param.flatten(1).to(dtype)  # (out, in * k * k)
+        gram = w @ w.T  # (out, out): G_ij = w_i . w_j
+        off_diagonal = gram - torch.diag_embed(gram.diagonal())  # G * (1 - I)
+        term = off_diagonal.square().sum()
+        total = term if total is None else total + term
+    if total is None:  # nothing to regularize: a constant 0
+        device = next(module.parameters(), torch.zeros(())).device
+        return torch.zeros((), device=device)
+    return total
+
+
+class PathLengthPenalty(nn.Module):
+    r"""StyleGAN2's path length regularizer (Karras et al., 2020, Eq. 4), before its
+    weight:
+
+    .. math::
+        \mathbb{E}_{w, y}\bigl(\lVert J_w^\top y \rVert_2 - a\bigr)^2,
+        \qquad y \sim \mathcal N(0, I) / \sqrt{H W},
+
+    where :math:`J_w = \partial g(w) / \partial w` is the synthesis network's Jacobian
+    and :math:`a` a running mean of the lengths. It asks a fixed-size step in
+    :math:`w` to move the image by a fixed amount, whatever :math:`w` and direction:
+    at its minimum :math:`J_w` is a scaled isometry.
+
+    What one call computes, as the official code does (``G_logistic_ns_pathreg`` in
+    NVlabs/stylegan2 ``training/loss.py``; ``StyleGAN2Loss`` in
+    NVlabs/stylegan2-ada-pytorch ``training/loss.py``):
+
+    1. :math:`y \sim \mathcal N(0, I)` of the images' shape, divided by
+       :math:`\sqrt{HW}` (pixels per channel, not :math:`C H W`);
+    2. :math:`J^\top y` = ``autograd.grad(sum(images * y), w, create_graph=True)``;
+    3. lengths :math:`\sqrt{\tfrac{1}{L}\sum_{l} \lVert (J^\top y)_l \rVert^2}` for
+       ``w`` of shape ``(B, L, w_dim)``: the squares are *summed* over ``w_dim``,
+       *averaged* over the :math:`L` = ``num_ws`` copies of :math:`w`, then the
+       square root is taken (``pl_grads.square().sum(2).mean(1).sqrt()``); for a
+       2-D ``w`` of shape ``(B, w_dim)``, just the norm;
+    4. :math:`a \leftarrow a + \text{decay}\,(\overline{\text{length}} - a)`
+       (``pl_mean.lerp(pl_lengths.mean(), pl_decay)``), stored detached in the
+       buffer ``mean`` (so it goes into checkpoints with ``state_dict``);
+    5. returns the batch mean of :math:`(\text{length} - a)^2` with the *updated*
+       :math:`a`. As in both official codes that :math:`a` is not detached inside
+       the penalty: a share ``decay`` of :math:`\overline{\text{length}}` in it
+       carries gradient too.
+
+    **Constants** (each from the official code): ``decay = 0.01`` (``pl_decay``);
+    the weight is ``pl_weight = 2``, applied every ``G_reg_interval = 4`` G steps
+    (NVlabs/stylegan2 ``training/training_loop.py``), the penalty then multiplied by
+    the interval and Adam's rate and betas corrected by ``4 / 5``; the penalty runs on
+    half the batch (``pl_batch_shrink = 2``). Weight, interval and batch belong to the
+    objective that uses this penalty. The official comment: dividing ``y`` by
+    :math:`\sqrt{HW}` and averaging over ``num_ws`` make the effective weight
+    :math:`2 / (r^2 (2\log_2 r - 2))` at resolution :math:`r`.
+
+    Computed in float32 even inside a bf16 autocast region (the official code casts
+    images and gradients to float32).
+    """
+
+    mean: Tensor
+
+    def __init__(self, decay: float = 0.01) -> None:
+        super().__init__()
+        if not 0 < decay <= 1:
+            raise ValueError(f"decay must be in (0, 1]; got {decay}")
+        self.decay = decay  # pl_decay = 0.01 (NVlabs/stylegan2 training/loss.py)
+        self.register_buffer("mean", torch.zeros(()))  # a; pl_mean starts at 0.0
+
+    def forward(
+        self, images: Tensor, w: Tensor, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """``images``: ``(B, C, H, W)`` = ``G.synthesis(w)``, built with a graph to
+        ``w``: ``(B, w_dim)`` or ``(B, num_ws, w_dim)``. ``generator`` draws ``y``
+        (on the images' device). Returns a scalar tensor."""
+        _check_batch("images", images)
+        _check_batch("w", w)
+        if images.dim() != 4 or w.dim() not in (2, 3) or len(images) != len(w):
+            raise ValueError(
+                "PathLengthPenalty needs images (B, C, H, W) and w (B, w_dim) or "
+                f"(B, num_ws, w_dim) with the same B; got images "
+                f"{tuple(images.shape)} and w {tuple(w.shape)}"
+            )
+        if not (w.requires_grad and images.requires_grad):
+            raise ValueError(
+                "images must be computed from w with autograd on (w.requires_grad "
+                "and images.requires_grad), so that J^T y can be differentiated"
+            )
+        height, width = images.shape[2], images.shape[3]
+        with torch.autocast(device_type=images.device.type, enabled=False):
+            y = torch.randn(
+                images.shape, generator=generator, device=images.device
+            ) / math.sqrt(height * width)  # (B, C, H, W), per pixel, not per value
+            (jacobian_t_y,) = torch.autograd.grad(
+                (images.float() * y).sum(), w, create_graph=True
+            )  # J^T y: the shape of w
+            squares = jacobian_t_y.float().square().sum(dim=-1)  # (B,) or (B, L)
+            if squares.dim() == 2:
+                squares = squares.mean(dim=1)  # mean over num_ws, as official
+            lengths = squares.sqrt()  # (B,)
+            previous = self.mean.to(lengths.dtype)
+            mean = previous + self.decay * (lengths.mean() - previous)  # lerp
+            self.mean.copy_(mean.detach())
+            return (lengths - mean).square().mean()

@@ -18,6 +18,12 @@ from gan_lib.metrics.kid import kid
 from gan_lib.metrics.modes import ModeCoverage, mode_coverage
 from gan_lib.metrics.prdc import density_coverage, precision_recall
 from gan_lib.metrics.report import MetricReport, evaluate, reports_from_features
+from gan_lib.metrics.swd import (
+    SlicedWassersteinDistances,
+    laplacian_pyramid,
+    sliced_wasserstein,
+    swd,
+)
 
 __all__ = [
     "ClassModeCoverage",
@@ -26,6 +32,7 @@ __all__ = [
     "MetricReport",
     "ModeCoverage",
     "ModuleFeatureExtractor",
+    "SlicedWassersteinDistances",
     "class_mode_coverage",
     "density_coverage",
     "digits_cnn",
@@ -36,7 +43,10 @@ __all__ = [
     "frechet_distance",
     "inception_score",
     "kid",
+    "laplacian_pyramid",
     "mode_coverage",
     "precision_recall",
     "reports_from_features",
+    "sliced_wasserstein",
+    "swd",
 ]
