@@ -67,6 +67,27 @@ def call(model: nn.Module, case: Case, x: torch.Tensor) -> torch.Tensor:
 
 SMALL: dict[str, Case] = {
     # the other conditionings are tested in tests/test_models_conditional.py
+    # SelfAttention's gain gamma starts at 0 (BigGAN-PyTorch layers.py Attention):
+    # a fresh attention layer is the identity, so its four convolutions get exactly
+    # zero gradient at initialization (gamma itself gets one); the model stays as
+    # the paper builds it and tests/test_models_biggan.py checks those gradients
+    # with gamma != 0
+    "biggan_discriminator": Case(
+        dict(num_classes=3, channels=3, resolution=16, width=2, attention_resolution=8),
+        randn(BATCH, 3, 16, 16),
+        (BATCH,),
+        "discriminator",
+        make_labels=randint(3, BATCH),
+        inactive=tuple(f"attention.{conv}." for conv in ("theta", "phi", "g", "o")),
+    ),
+    "biggan_generator": Case(
+        dict(z_dim=6, num_classes=3, shared_dim=4, resolution=16, width=2),
+        randn(BATCH, 6),
+        (BATCH, 3, 16, 16),
+        "generator",
+        make_labels=randint(3, BATCH),
+        inactive=tuple(f"attention.{conv}." for conv in ("theta", "phi", "g", "o")),
+    ),
     "conditional_discriminator": Case(
         dict(
             num_classes=3, channels=1, resolution=16, width=4, conditioning="auxiliary"
@@ -108,6 +129,26 @@ SMALL: dict[str, Case] = {
         (BATCH,),
         "discriminator",
         inactive=("from_rgb.0.", "from_rgb.1."),
+    ),
+    "stylegan_generator": Case(
+        dict(z_dim=8, w_dim=8, channels=3, resolution=8, fmap_base=32, fmap_max=8,
+             mapping_layers=2),
+        randn(BATCH, 8),
+        (BATCH, 3, 8, 8),
+        "generator",
+    ),
+    "stylegan2_generator": Case(
+        dict(z_dim=6, w_dim=4, channels=1, resolution=16, fmap_base=64, fmap_max=8,
+             mapping_layers=1),
+        randn(BATCH, 6),
+        (BATCH, 1, 16, 16),
+        "generator",
+    ),
+    "stylegan2_discriminator": Case(
+        dict(channels=3, resolution=16, fmap_base=64, fmap_max=16, stddev_group=5),
+        randn(BATCH, 3, 16, 16),
+        (BATCH,),
+        "discriminator",
     ),
     "mlp_generator": Case(
         dict(z_dim=3, out_dim=2, hidden=16, n_layers=2),

@@ -17,7 +17,14 @@ from gan_lib.layers import MinibatchStdDev
 from gan_lib.regularizers import gradient_penalty, r1_penalty
 from gan_lib.stabilization import PacDiscriminator, pack
 from gan_lib.training import TrainConfig, train
-from gan_lib.training.objectives import Objective, Reals, Terms, lazy_adam, unwrap
+from gan_lib.training.objectives import (
+    Adversarial,
+    Objective,
+    Reals,
+    Terms,
+    lazy_adam,
+    unwrap,
+)
 
 RING = ring()
 
@@ -286,3 +293,62 @@ def test_an_objective_may_train_module_dicts_of_networks():
     after = (result.G["ba"](result.G["ab"](a)) - a).abs().mean().item()
     assert after < 0.2 * before  # the pair of maps learned to invert each other
     assert set(result.G_ema) == {"ab", "ba"}  # the EMA keeps both generators
+
+
+class LazyGenerator(Objective):
+    """The plain game plus a lazy G penalty every 2 steps whose weight follows a running
+    mean: an objective with its own state (as StyleGAN2's path length)."""
+
+    g_reg_interval = 2
+
+    def __init__(self) -> None:
+        self.game = Adversarial()
+        self.mean = torch.zeros(())
+
+    def bind(self, context) -> None:
+        super().bind(context)
+        self.game.bind(context)
+
+    def discriminator_loss(self, reals: Reals, d_step: int) -> Terms:
+        return self.game.discriminator_loss(reals, d_step)
+
+    def generator_loss(self, reals: Reals, g_step: int) -> Terms:
+        return self.game.generator_loss(reals, g_step)
+
+    def generator_regularizer(self, g_step: int) -> Terms | None:
+        if g_step % self.g_reg_interval:
+            return None
+        x, _ = self.game.fakes()
+        size = x.pow(2).mean()
+        self.mean = self.mean + 0.1 * (size.detach() - self.mean)
+        return {"size": self.g_reg_interval * (size - self.mean).pow(2)}
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"mean": self.mean}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        self.mean = state["mean"]
+
+
+def test_a_lazy_generator_penalty_and_an_objective_s_own_state_resume_exactly(tmp_path):
+    steps = 7
+    straight_game = LazyGenerator()
+    straight = train(*make_models(), RING.sample, config(steps=steps),
+                     objective=straight_game)
+    assert straight_game.mean.item() > 0  # it moved: a state worth saving
+    path = str(tmp_path / "run.pt")
+    train(*make_models(), RING.sample, config(steps=4, checkpoint_path=path),
+          objective=LazyGenerator())
+    state = torch.load(path, weights_only=True)
+    (group,) = state["opt_G"]["param_groups"]
+    assert group["lr"] == pytest.approx(2e-4 * 2 / 3)  # Karras et al.'s correction
+    assert group["betas"] == pytest.approx((0.5 ** (2 / 3), 0.999 ** (2 / 3)))
+    g_updates = {int(s["step"]) for s in state["opt_G"]["state"].values()}
+    assert g_updates == {4 + 2}  # 4 G steps, lazy steps after G steps 0 and 2
+    resumed_game = LazyGenerator()
+    resumed = train(*make_models(), RING.sample, config(steps=steps, checkpoint_path=path),
+                    objective=resumed_game)
+    assert torch.equal(resumed_game.mean, straight_game.mean)
+    for p, q in zip(straight.G.parameters(), resumed.G.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert straight.history["G/size"] == resumed.history["G/size"]

@@ -4,9 +4,11 @@
 """
 
 from gan_lib.models import (  # noqa: F401  (each file registers its models)
+    biggan,
     conditional,
     dcgan,
     progan,
+    stylegan,
     toy,
 )
 from gan_lib.models.registry import get, names, register

@@ -118,6 +118,7 @@ def train(
         # ---- one generator step: descend G's loss -----------------------------------
         run.turn(G=True, D=False)
         run.descend("G", game.generator_loss(run.reals, run.state.step))
+        run.after_generator_step(run.state.step)  # a lazy penalty step (path length)
         run.state.step += 1
 
         # ---- bookkeeping: EMA, log + finiteness guard, hook, checkpoint -------------
@@ -160,21 +161,24 @@ class _Run:
             net.to(self.device, memory_format=memory_format)
             net.train()
         lr_d, betas_d = lazy_adam(config.lr_d, config.betas_d, objective.d_reg_interval)
+        lr_g, betas_g = lazy_adam(config.lr_g, config.betas_g, objective.g_reg_interval)
         fp16 = self.amp_dtype == torch.float16
         self.state = RunState(
             G=G,
             D=D,
             G_ema=ema_copy(G) if config.ema_decay else G,
-            opt_G=torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas_g),
+            opt_G=torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas_g),
             opt_D=torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas_d),
             scaler_G=torch.amp.GradScaler(self.device.type, enabled=fp16),
             scaler_D=torch.amp.GradScaler(self.device.type, enabled=fp16),
             stream=stream,
             config=config,
+            objective=objective,
         )
         self.path = Path(config.checkpoint_path) if config.checkpoint_path else None
         if self.path is not None and self.ranks.is_main:
             ckpt.remove_stale_temporaries(self.path)  # left by a write that was killed
+        state = None
         if resume and self.path is not None and self.path.exists():
             state = ckpt.load(self.path, map_location=self.device)
             self.state.load_state_dict(state, self.ranks.rank)
@@ -188,6 +192,8 @@ class _Run:
             autocast=lambda: performance.autocast(self.device, self.amp_dtype),
             distributed=self.ranks.distributed,
         ))
+        if state is not None:
+            objective.load_state_dict(state.get("objective", {}))
         self.pending: list[dict[str, Tensor]] = []  # per step, still on the device
         self.current: dict[str, Tensor] = {}
         self.bar = tqdm(total=config.steps, initial=self.state.step,
@@ -234,6 +240,10 @@ class _Run:
         duty (weight clipping)."""
         self.descend("D", self.objective.discriminator_regularizer(d_step), lazy=True)
         self.objective.after_discriminator_step()
+
+    def after_generator_step(self, g_step: int) -> None:
+        """The objective's lazy regularization step of G when due."""
+        self.descend("G", self.objective.generator_regularizer(g_step), lazy=True)
 
     def bookkeeping(self, hook: Hook | None) -> None:
         """After step ``state.step``: the EMA update, the log (+ guard), the hook and

@@ -36,6 +36,7 @@ class RunState:
     scaler_D: torch.amp.GradScaler
     stream: DataStream
     config: TrainConfig
+    objective: Any = None  # its state_dict() goes into the checkpoint
     step: int = 0
     # "step", "loss_D", "loss_G", one list per named loss term ("D/r1", "G/aux_class",
     # ...) and "hook" (the dicts a hook returned)
@@ -57,6 +58,7 @@ class RunState:
             "scaler_G": self.scaler_G.state_dict(),
             "scaler_D": self.scaler_D.state_dict(),
             "data": self.stream.state_dict(),
+            "objective": self.objective.state_dict() if self.objective else {},
             "rng": rng,
             "history": self.history,
             "step": self.step,

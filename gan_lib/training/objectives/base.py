@@ -59,10 +59,12 @@ class Objective:
 
     ``d_reg_interval``: how often (in D steps) :meth:`discriminator_regularizer`
     returns terms, or 1 when the penalty joins every D step's loss; the loop gives D's
-    Adam optimizer the lazy correction for it (:func:`lazy_adam`).
+    Adam optimizer the lazy correction for it (:func:`lazy_adam`). ``g_reg_interval``:
+    the same for G and :meth:`generator_regularizer` (StyleGAN2's path length).
     """
 
     d_reg_interval: int = 1
+    g_reg_interval: int = 1
 
     def bind(self, context: Context) -> None:
         """Check the networks and the data against the game; keep the context."""
@@ -80,6 +82,18 @@ class Objective:
 
     def generator_loss(self, reals: Reals, g_step: int) -> Terms:
         raise NotImplementedError
+
+    def generator_regularizer(self, g_step: int) -> Terms | None:
+        """A lazy regularization step of G after G step ``g_step``, if due."""
+        return None
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """What the game itself changes as it trains (a running mean), for exact
+        resume; checkpointed beside the networks."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore :meth:`state_dict` (called after :meth:`bind`)."""
 
     def global_draw(self, draw: Callable[[int], Tensor]) -> Tensor:
         """``draw(global batch)[shard]``: this rank's part of one global draw."""

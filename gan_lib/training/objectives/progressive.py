@@ -38,6 +38,7 @@ class Progressive(Objective):
         check_positive_int("stable_steps", stable_steps)
         self.inner, self.fade_steps, self.stable_steps = inner, fade_steps, stable_steps
         self.d_reg_interval = inner.d_reg_interval
+        self.g_reg_interval = inner.g_reg_interval
 
     def bind(self, context: Context) -> None:
         super().bind(context)
@@ -110,3 +111,6 @@ class Progressive(Objective):
 
     def generator_loss(self, reals: Reals, g_step: int) -> Terms:
         return self.inner.generator_loss(self._at_resolution(reals), g_step)
+
+    def generator_regularizer(self, g_step: int) -> Terms | None:
+        return self.inner.generator_regularizer(g_step)
