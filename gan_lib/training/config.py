@@ -148,6 +148,20 @@ PRESETS: dict[str, dict[str, Any]] = {
                       "drift": 0.001, "penalty_through_batch_layers": True},
         },
     },
+    "stylegan2": {  # Karras et al. (2020), config F; stylegan2-ada-pytorch train.py
+        # cfg "stylegan2": batch 32, lrate 0.002, gamma 10, ema 10 kimg
+        # (beta = 0.5 ** (32 / 10_000)), map 8, mbstd 4, fmaps 1 (channel_base 32768,
+        # i.e. nf = 32768 / resolution: fmap_base 16384 here), Adam (0, 0.99)
+        "about": "StyleGAN2: non-saturating, lazy R1 (gamma 10, every 16) and path "
+                 "length (2, every 4), style mixing 0.9, Adam 2e-3 (0, 0.99)",
+        "G": {"name": "stylegan2_generator", "z_dim": 512, "w_dim": 512,
+              "fmap_base": 16384, "fmap_max": 512, "mapping_layers": 8},
+        "D": {"name": "stylegan2_discriminator", "fmap_base": 16384, "fmap_max": 512},
+        "train": {"batch_size": 32, "lr_g": 2e-3, "lr_d": 2e-3,
+                  "betas_g": (0.0, 0.99), "betas_d": (0.0, 0.99),
+                  "ema_decay": 0.5 ** (32 / 10_000)},
+        "objective": {"name": "stylegan2", "r1_gamma": 10.0},
+    },
 }
 
 

@@ -16,6 +16,7 @@ from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, u
 from gan_lib.training.objectives.feature_matching import FeatureMatching
 from gan_lib.training.objectives.progressive import Progressive
 from gan_lib.training.objectives.regularization import lazy_adam, samples_per_logit
+from gan_lib.training.objectives.stylegan2 import StyleGAN2
 from gan_lib.training.objectives.unrolled import Unrolled
 
 
@@ -40,6 +41,7 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "adversarial": Adversarial,
     "feature_matching": FeatureMatching,
     "progressive": Progressive,
+    "stylegan2": StyleGAN2,
     "unrolled": Unrolled,
 }
 
@@ -63,6 +65,7 @@ __all__ = [
     "FeatureMatching",
     "Objective",
     "Progressive",
+    "StyleGAN2",
     "Reals",
     "Terms",
     "Unrolled",
