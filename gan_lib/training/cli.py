@@ -107,9 +107,16 @@ def _train(args: argparse.Namespace) -> None:
             f"the data set {args.data!r} could not be downloaded or read ({cause}); "
             "without network, train on --data digits, shapes or stacked_digits"
         ) from err
-    channels, resolution = data.info.channels, data.info.resolution
-    G = models.get(**spec["G"], channels=channels, resolution=resolution)
-    D = models.get(**spec["D"], channels=channels, resolution=resolution)
+    shape = dict(channels=data.info.channels, resolution=data.info.resolution)
+    training_data = data.images
+    if spec.pop("conditional", False):  # a class-conditional game: (x, y) and K
+        if data.labels is None:
+            raise ValueError(f"the preset {args.preset!r} is class-conditional, but "
+                             f"{args.data!r} has no labels")
+        shape["num_classes"] = data.info.num_classes
+        training_data = (data.images, data.labels)
+    G = models.get(**spec["G"], **shape)
+    D = models.get(**spec["D"], **shape)
     fields = {**spec["train"], "steps": args.steps, "seed": args.seed,
               "device": args.device, "checkpoint_path": str(out / "checkpoint.pt"),
               "checkpoint_every": args.sample_every, "hook_every": args.sample_every,
@@ -129,7 +136,7 @@ def _train(args: argparse.Namespace) -> None:
               f"{'digits-cnn features' if fid else 'none'}")
         hook = _Writer(out, fid, resume_step=_checkpoint_step(out / "checkpoint.pt"))
     game = objectives.build(spec["objective"]) if "objective" in spec else None
-    train(G, D, data.images, config, hook=hook, objective=game)
+    train(G, D, training_data, config, hook=hook, objective=game)
     distributed.shutdown()  # under torchrun
     if main_rank:
         print(f"done: {out / 'checkpoint.pt'}, {out / 'metrics.jsonl'}")
@@ -151,9 +158,7 @@ class _Writer:
     def __call__(self, snap: Snapshot) -> dict[str, float]:
         G = snap.G_ema
         z = torch.randn(GRID, G.z_dim, generator=torch.Generator().manual_seed(0))
-        device = next(G.parameters()).device
-        grid = G(z.to(device))
-        save_grid(grid, self.out / f"samples_{snap.step:06d}.png")
+        save_grid(generate(G, z), self.out / f"samples_{snap.step:06d}.png")
         measured = {"fid": self.fid(G)} if self.fid else {}
         history = snap.history or {}
         rows = []
@@ -181,12 +186,19 @@ def _fid(data: images.ImageData, n: int) -> Callable[[nn.Module], float]:
     def fid(G: nn.Module) -> float:
         gen = torch.Generator().manual_seed(1)
         z = torch.randn(n, G.z_dim, generator=gen)
-        device = next(G.parameters()).device
-        fake = torch.cat([G(chunk.to(device)).cpu() for chunk in z.split(250)])
+        fake = torch.cat([generate(G, chunk).cpu() for chunk in z.split(250)])
         return metrics.fid_from_statistics(
             real, metrics.GaussianStatistics.from_features(extractor.features(fake)))
 
     return fid
+
+
+def generate(G: nn.Module, z: Tensor) -> Tensor:
+    """``G(z)`` on G's device; a class-conditional G gets the classes in turn."""
+    z = z.to(next(G.parameters()).device)
+    if isinstance(getattr(G, "num_classes", None), int):
+        return G(z, torch.arange(len(z), device=z.device) % G.num_classes)
+    return G(z)
 
 
 def save_grid(x: Tensor, path: Path) -> None:
@@ -297,12 +309,7 @@ def _sample(args: argparse.Namespace) -> None:
     G = load_generator(args.checkpoint, ema=not args.no_ema)
     gen = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():
-        z = torch.randn(args.n, G.z_dim, generator=gen)
-        if isinstance(getattr(G, "num_classes", None), int):  # a row per class
-            y = torch.arange(args.n) % G.num_classes
-            x = G(z, y)
-        else:
-            x = G(z)
+        x = generate(G, torch.randn(args.n, G.z_dim, generator=gen))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_grid(x, args.out)
     print(f"wrote {args.n} samples to {args.out}")

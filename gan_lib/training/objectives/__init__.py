@@ -12,6 +12,7 @@ from gan_lib.errors import UnknownNameError
 
 from gan_lib.training.config import TrainConfig
 from gan_lib.training.objectives.adversarial import Adversarial
+from gan_lib.training.objectives.biggan import BigGAN
 from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, unwrap
 from gan_lib.training.objectives.feature_matching import FeatureMatching
 from gan_lib.training.objectives.progressive import Progressive
@@ -39,6 +40,7 @@ def from_config(config: TrainConfig) -> Objective:
 
 OBJECTIVES: dict[str, type[Objective]] = {
     "adversarial": Adversarial,
+    "biggan": BigGAN,
     "feature_matching": FeatureMatching,
     "progressive": Progressive,
     "stylegan2": StyleGAN2,
@@ -61,6 +63,7 @@ def build(spec: dict[str, Any]) -> Objective:
 __all__ = [
     "OBJECTIVES",
     "Adversarial",
+    "BigGAN",
     "Context",
     "FeatureMatching",
     "Objective",
