@@ -65,7 +65,7 @@ def test_sample_draws_a_grid_from_a_checkpoint(tmp_path):
 
 
 @pytest.mark.parametrize("bad,message", [
-    (["--preset", "dcgn"], "unknown preset 'dcgn'; known: dcgan"),
+    (["--preset", "dcgn"], "unknown preset 'dcgn'; known: biggan, dcgan"),
     (["--data", "mnits"], "unknown data set 'mnits'; known:"),
     (["--sample-every", "0"], "--sample-every must be >= 1"),
     (["--fid-samples", "-1"], "--fid-samples must be >= 0"),
