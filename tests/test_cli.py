@@ -107,6 +107,26 @@ def test_a_folder_of_another_run_is_refused(tmp_path, capsys):
     assert "holds another model" in capsys.readouterr().err
 
 
+def test_sample_truncates_a_style_based_generator_and_refuses_others(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train_main(["--preset", "stylegan2", "--data", "digits", "--resolution", "8",
+                       "--steps", "1", "--batch-size", "4", "--fid-samples", "0",
+                       "--device", "cpu", "--out", str(out)]) == 0
+    zero = tmp_path / "psi0.png"
+    assert sample_main(["--checkpoint", str(out / "checkpoint.pt"), "--n", "4",
+                        "--truncation", "0", "--out", str(zero)]) == 0
+    grid = matplotlib.image.imread(zero)
+    side = 2 * 9 - 1  # 4 images of 8 px, 1 px gaps, enlarged 512 // 17 = 30 x
+    tile = grid[: 30 * 8, : 30 * 8]  # psi = 0: every sample is the image of w_avg
+    assert (grid[: 30 * 8, 30 * 9 : 30 * 9 + 30 * 8] == tile).all()
+    assert grid.shape[0] == 30 * side
+    dcgan = tmp_path / "dcgan"
+    assert train_main(flags(dcgan, 1)) == 0
+    assert sample_main(["--checkpoint", str(dcgan / "checkpoint.pt"), "--truncation",
+                        "0.5", "--out", str(tmp_path / "g.png")]) == 2
+    assert "has no truncation trick" in capsys.readouterr().err
+
+
 def test_sample_refuses_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     bogus = tmp_path / "notes.pt"
     bogus.write_text("not a checkpoint")
@@ -145,3 +165,16 @@ def test_the_readme_commands_run(tmp_path, monkeypatch):
     assert train_main(args + ["--sample-every", "1", "--fid-samples", "200"]) == 0
     assert sample_main(sample_cmd[3:]) == 0
     assert (tmp_path / sample_cmd[sample_cmd.index("--out") + 1]).exists()
+
+
+def test_biggan_latents_are_truncated_per_coordinate_and_classes_take_turns():
+    from gan_lib import models
+    from gan_lib.training.cli import generate, latents
+
+    torch.manual_seed(0)
+    G = models.get("biggan_generator", z_dim=21, num_classes=3, shared_dim=8,
+                   channels=1, resolution=16, width=8, attention_resolution=8).eval()
+    z = latents(G, 64, 0.5, torch.Generator().manual_seed(0))
+    assert z.abs().max() <= 0.5 and z.abs().max() > 0.4  # within t, and not shrunk
+    with torch.no_grad():
+        assert generate(G, z[:6], truncation=0.5).shape == (6, 1, 16, 16)

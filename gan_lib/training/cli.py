@@ -37,6 +37,7 @@ from gan_lib import models
 from gan_lib.data import images
 from gan_lib.data.downloaded import DataUnavailableError
 from gan_lib.errors import UnknownNameError
+from gan_lib.latent import truncated_normal
 from gan_lib.training import distributed, objectives
 from gan_lib.training.config import TrainConfig, preset, preset_names
 from gan_lib.training.loop import NonFiniteError, Snapshot, train
@@ -193,9 +194,26 @@ def _fid(data: images.ImageData, n: int) -> Callable[[nn.Module], float]:
     return fid
 
 
-def generate(G: nn.Module, z: Tensor) -> Tensor:
-    """``G(z)`` on G's device; a class-conditional G gets the classes in turn."""
+def latents(G: nn.Module, n: int, truncation: float | None,
+            generator: torch.Generator) -> Tensor:
+    """``n`` latent codes for ``G``: N(0, I), or, for a generator truncated in Z
+    (BigGAN's trick), each coordinate resampled until within ``truncation``."""
+    if truncation is not None and not hasattr(G, "mapping"):
+        if not hasattr(G, "shared"):
+            raise ValueError(
+                f"{type(G).__name__} has no truncation trick (the StyleGAN and BigGAN "
+                "generators have one)"
+            )
+        return truncated_normal((n, G.z_dim), truncation, generator=generator)
+    return torch.randn(n, G.z_dim, generator=generator)
+
+
+def generate(G: nn.Module, z: Tensor, truncation: float | None = None) -> Tensor:
+    """``G(z)`` on G's device; a class-conditional G gets the classes in turn; a
+    style-based G truncates in W with ``psi = truncation``."""
     z = z.to(next(G.parameters()).device)
+    if truncation is not None and hasattr(G, "mapping"):
+        return G(z, psi=truncation)
     if isinstance(getattr(G, "num_classes", None), int):
         return G(z, torch.arange(len(z), device=z.device) % G.num_classes)
     return G(z)
@@ -291,6 +309,9 @@ def sample_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the latents")
     parser.add_argument("--no-ema", action="store_true",
                         help="the trained weights instead of their moving average")
+    parser.add_argument("--truncation", type=float, default=None,
+                        help="StyleGAN: psi in W (1: none); BigGAN: the threshold of "
+                             "the truncated normal in Z")
     parser.add_argument("--traceback", action="store_true")
     return parser
 
@@ -309,7 +330,7 @@ def _sample(args: argparse.Namespace) -> None:
     G = load_generator(args.checkpoint, ema=not args.no_ema)
     gen = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():
-        x = generate(G, torch.randn(args.n, G.z_dim, generator=gen))
+        x = generate(G, latents(G, args.n, args.truncation, gen), args.truncation)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_grid(x, args.out)
     print(f"wrote {args.n} samples to {args.out}")
