@@ -126,7 +126,7 @@ def _train(args: argparse.Namespace) -> None:
     if args.batch_size is not None:
         fields["batch_size"] = args.batch_size
     config = TrainConfig(**fields)
-    _check_checkpoint(out / "checkpoint.pt", G, D)
+    resume_step = _check_checkpoint(out / "checkpoint.pt", G, D)
     hook = None  # rank 0 alone samples, measures and writes
     if main_rank:
         fid = None
@@ -135,7 +135,7 @@ def _train(args: argparse.Namespace) -> None:
         print(f"{args.preset} ({spec['about']}) with a global batch of "
               f"{config.batch_size}; {data!r}; FID: "
               f"{'digits-cnn features' if fid else 'none'}")
-        hook = _Writer(out, fid, resume_step=_checkpoint_step(out / "checkpoint.pt"))
+        hook = _Writer(out, fid, resume_step)
     game = objectives.build(spec["objective"]) if "objective" in spec else None
     train(G, D, training_data, config, hook=hook, objective=game)
     distributed.shutdown()  # under torchrun
@@ -274,10 +274,11 @@ def _check_same_run(out: Path, args: argparse.Namespace, write: bool) -> None:
         partial.replace(path)
 
 
-def _check_checkpoint(path: Path, G: nn.Module, D: nn.Module) -> None:
-    """A checkpoint to resume must hold these networks (same specs)."""
+def _check_checkpoint(path: Path, G: nn.Module, D: nn.Module) -> int:
+    """A checkpoint to resume must hold these networks (same specs); returns its step
+    (0 without a checkpoint)."""
     if not path.exists():
-        return
+        return 0
     state = ckpt.load(path)
     if not isinstance(state, dict) or "specs" not in state:
         raise ckpt.CheckpointError(f"{path} is not a checkpoint of gan_lib.training")
@@ -288,10 +289,7 @@ def _check_checkpoint(path: Path, G: nn.Module, D: nn.Module) -> None:
                 f"{path} holds another model ({name} = {saved.get(name)}, these flags "
                 f"build {net.gan_lib_spec}); choose another --out"
             )
-
-
-def _checkpoint_step(path: Path) -> int:
-    return int(ckpt.load(path)["step"]) if path.exists() else 0
+    return int(state["step"])
 
 
 # --- python -m gan_lib.sample -------------------------------------------------------
