@@ -208,3 +208,20 @@ def test_bad_arguments_raise():
         models.get("stylegan2_generator", w_dim=0)
     with pytest.raises(ValueError, match=r"z must have shape \(B, 8\)"):
         build("stylegan_generator")(torch.randn(BATCH, 7))
+
+
+def test_mapping_lr_multiplier_reaches_every_mapping_layer_and_keeps_the_function():
+    """The generator's ``mapping_lr_multiplier`` changes how fast the mapping network
+    learns, not what it computes at initialization (the same effective weights in
+    distribution: N(0, 1) / lambda stored, lambda c applied)."""
+    torch.manual_seed(0)
+    G = models.get("stylegan_generator", mapping_lr_multiplier=0.1, **SMALL)
+    linears = [m for m in G.mapping.net if hasattr(m, "lr_multiplier")]
+    assert len(linears) == 2 and all(m.lr_multiplier == 0.1 for m in linears)
+    default = models.get("stylegan_generator", **SMALL)
+    assert all(m.lr_multiplier == 0.01 for m in default.mapping.net
+               if hasattr(m, "lr_multiplier"))
+    for layer in linears:  # effective weights ~ N(0, gain^2 / fan_in)
+        effective = layer.effective_weight()
+        assert effective.std().item() == pytest.approx(
+            math.sqrt(2) / math.sqrt(layer.in_features), rel=0.5)

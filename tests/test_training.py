@@ -601,6 +601,13 @@ def test_a_negative_or_non_finite_learning_rate_is_refused(field, value):
         TrainConfig(**{field: value})
 
 
+def test_integer_betas_reach_adam_as_floats():
+    """(0, 0.99) is how papers write the betas; Adam refuses an int/float mix."""
+    cfg = TrainConfig(betas_g=(0, 0.99), betas_d=[0, 0.9])
+    assert cfg.betas_g == (0.0, 0.99) and all(type(b) is float for b in cfg.betas_g)
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)], betas=cfg.betas_d)
+
+
 @pytest.mark.parametrize("betas", [(0.5, 1.0), (-0.1, 0.9), (0.5,)])
 def test_adam_betas_outside_0_1_are_refused(betas):
     with pytest.raises(ValueError, match="betas_g must be two numbers in \\[0, 1\\)"):

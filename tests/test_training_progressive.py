@@ -52,6 +52,31 @@ def test_the_schedule_by_step():
     ]
 
 
+def test_a_hard_switch_starts_each_stage_at_full_weight_when_a_fade_would_start():
+    fade = objective()  # fade 2, stable 3: stages of 3, 5, 5 steps
+    hard = Progressive(fade.inner, fade_steps=0, stable_steps=5, first_stage_steps=3)
+    fade.stages = hard.stages = 3
+    got = [hard.schedule(step) for step in range(14)]
+    assert got == [(0, 1.0, False)] * 3 + [(1, 1.0, False)] * 5 + [(2, 1.0, False)] * 6
+    for step in range(14):  # the same stage at every step: only alpha differs
+        assert hard.schedule(step)[0] == fade.schedule(step)[0]
+    with pytest.raises(ValueError, match=r"fade_steps must be an int >= 0.*got -1"):
+        Progressive(fade.inner, fade_steps=-1, stable_steps=3)
+
+
+def test_a_hard_switch_resets_adam_at_the_stage_change(tmp_path):
+    path = tmp_path / "hard.pt"
+    game = Progressive(objective().inner, fade_steps=0, stable_steps=4,
+                       first_stage_steps=3)  # stages start at steps 3 and 7
+    result = train(*networks(), data(), config(steps=9, checkpoint_path=str(path)),
+                   objective=game)
+    assert (result.G.stage, result.G.fading, result.G.alpha.item()) == (2, False, 1.0)
+    state = torch.load(path, weights_only=True)
+    for opt in ("opt_G", "opt_D"):  # reset at step 7: 2 steps since
+        steps = {int(s["step"]) for s in state[opt]["state"].values()}
+        assert steps == {2}, (opt, steps)
+
+
 def test_reals_are_pooled_to_the_stage_and_faded_like_g():
     game = objective()
     x = data()[:4]

@@ -133,6 +133,8 @@ class _StyleGenerator(nn.Module):
         fmap_base, fmap_max: feature maps ``min(fmap_base / 2**(log2 r - 1),
             fmap_max)`` at resolution r (8192 and 512: StyleGAN's G_synthesis).
         mapping_layers: depth of the mapping network (8).
+        mapping_lr_multiplier: the mapping network's learning-rate multiplier (0.01,
+            the paper's; a short run may raise it, see Chapter 10's checkpoint).
     """
 
     num_ws: int  # styles of ``synthesis``, one per styled layer
@@ -140,14 +142,16 @@ class _StyleGenerator(nn.Module):
 
     def __init__(self, z_dim: int = 512, w_dim: int = 512, channels: int = 3,
                  resolution: int = 32, fmap_base: int = 8192, fmap_max: int = 512,
-                 mapping_layers: int = 8) -> None:
+                 mapping_layers: int = 8,
+                 mapping_lr_multiplier: float = MAPPING_LR_MULTIPLIER) -> None:
         for name, value in (("channels", channels), ("fmap_base", fmap_base),
                             ("fmap_max", fmap_max)):
             check_positive_int(name, value)
         super().__init__()
         self.z_dim, self.w_dim, self.channels = z_dim, w_dim, channels
         self.resolution, self.stages = resolution, stage_count(resolution)
-        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers)
+        self.mapping = MappingNetwork(z_dim, w_dim, mapping_layers,
+                                      lr_multiplier=mapping_lr_multiplier)
         # nf(res_log2 - 1) feature maps at resolution 2**res_log2, as G_synthesis
         nf = [feature_maps(fmap_base, fmap_max, k + 1) for k in range(self.stages)]
         self.const = nn.Parameter(torch.randn(nf[0], 4, 4))  # ada-pytorch: randn

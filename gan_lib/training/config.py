@@ -85,7 +85,9 @@ class TrainConfig:
                 f"precision must be one of {get_args(Precision)}; got "
                 f"{self.precision!r}"
             )
-        self.betas_g, self.betas_d = tuple(self.betas_g), tuple(self.betas_d)
+        # floats: torch's Adam refuses a pair that mixes an int and a float, (0, 0.99)
+        self.betas_g = tuple(float(b) for b in self.betas_g)
+        self.betas_d = tuple(float(b) for b in self.betas_d)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

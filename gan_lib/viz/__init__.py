@@ -26,7 +26,9 @@ the trained discriminator green, the optimal one :math:`D^*` dashed black.
 * :func:`plot_convolution`, :func:`convolution_widget`: a convolution or transposed
   convolution on grids of cells, with sliders (Chapter 6);
 * :func:`plot_precision_recall_balls`: the k-nearest-neighbour balls with which
-  precision and recall estimate the real and generated manifolds, in 2-D (Chapter 5).
+  precision and recall estimate the real and generated manifolds, in 2-D (Chapter 5);
+* :func:`plot_style_mixing`, :func:`plot_stochastic_variation`,
+  :func:`plot_truncation_tradeoff`: StyleGAN's analyses (Chapter 10).
 """
 
 from gan_lib.viz.common import (
@@ -44,6 +46,13 @@ from gan_lib.viz.dynamics import plot_phase_portrait
 from gan_lib.viz.images import image_grid, plot_image_grid, plot_image_rows
 from gan_lib.viz.metrics import plot_precision_recall_balls
 from gan_lib.viz.samples import plot_samples_2d
+from gan_lib.viz.progan import first_adam_step, plot_first_step, without_equalized_lr
+from gan_lib.viz.stylegan2 import droplet_toy, plot_augmented_faces, plot_droplet_toy
+from gan_lib.viz.stylegan import (
+    plot_stochastic_variation,
+    plot_style_mixing,
+    plot_truncation_tradeoff,
+)
 from gan_lib.viz.training import (
     Frame,
     capture_frame,
@@ -61,11 +70,15 @@ __all__ = [
     "Extent",
     "Frame",
     "capture_frame",
+    "droplet_toy",
     "convolution_widget",
     "image_grid",
     "logits_at",
+    "first_adam_step",
     "plot_convolution",
+    "plot_augmented_faces",
     "plot_curves",
+    "plot_droplet_toy",
     "plot_discriminator_1d",
     "plot_frames",
     "plot_image_grid",
@@ -75,4 +88,9 @@ __all__ = [
     "plot_phase_portrait",
     "plot_precision_recall_balls",
     "plot_samples_2d",
+    "plot_stochastic_variation",
+    "plot_style_mixing",
+    "plot_truncation_tradeoff",
+    "plot_first_step",
+    "without_equalized_lr",
 ]

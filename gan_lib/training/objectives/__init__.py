@@ -12,6 +12,7 @@ from gan_lib.errors import UnknownNameError
 
 from gan_lib.training.config import TrainConfig
 from gan_lib.training.objectives.adversarial import Adversarial
+from gan_lib.training.objectives.augmented import Augmented
 from gan_lib.training.objectives.biggan import BigGAN
 from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, unwrap
 from gan_lib.training.objectives.feature_matching import FeatureMatching
@@ -40,6 +41,7 @@ def from_config(config: TrainConfig) -> Objective:
 
 OBJECTIVES: dict[str, type[Objective]] = {
     "adversarial": Adversarial,
+    "augmented": Augmented,
     "biggan": BigGAN,
     "feature_matching": FeatureMatching,
     "progressive": Progressive,
@@ -63,6 +65,7 @@ def build(spec: dict[str, Any]) -> Objective:
 __all__ = [
     "OBJECTIVES",
     "Adversarial",
+    "Augmented",
     "BigGAN",
     "Context",
     "FeatureMatching",

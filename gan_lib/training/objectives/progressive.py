@@ -1,10 +1,13 @@
 """Progressive growing (Karras et al., 2018, Sec. 2): train at 4 x 4, then add one stage
 at a time, fading its layers in.
 
-The schedule counts generator steps: the first stage trains ``stable_steps``; each
-later stage fades in over ``fade_steps`` (its weight alpha rising linearly from 0 to 1)
-and then trains ``stable_steps`` at alpha = 1 (the paper: 600k images of each, ``
-lod_training_kimg`` and ``lod_transition_kimg`` of the official ``config.py``). At each
+The schedule counts generator steps: the first stage trains ``stable_steps`` (or
+``first_stage_steps``); each later stage fades in over ``fade_steps`` (its weight alpha
+rising linearly from 0 to 1) and then trains ``stable_steps`` at alpha = 1 (the paper:
+600k images of each, ``lod_training_kimg`` and ``lod_transition_kimg`` of the official
+``config.py``). ``fade_steps=0`` is a *hard switch*: a new stage starts at alpha = 1,
+its random layers at full weight at once (the ablation the paper's Section 2 argues
+against; Chapter 9's lab measures it). At each
 step the objective sets the stage and alpha of G and D (which must have
 ``grow_to(stage, alpha)``, as :mod:`gan_lib.models.progan`'s networks do), and shows D
 real images at the current resolution, faded like G's output:
@@ -29,14 +32,26 @@ class Progressive(Objective):
 
     Args:
         inner: the objective at every stage (e.g. WGAN-GP with drift).
-        fade_steps: generator steps over which a new stage's alpha goes 0 -> 1.
-        stable_steps: generator steps at alpha = 1 per stage (and of the first).
+        fade_steps: generator steps over which a new stage's alpha goes 0 -> 1; 0 for
+            a hard switch (no fade).
+        stable_steps: generator steps at alpha = 1 per stage.
+        first_stage_steps: generator steps of the first, 4 x 4 stage (None:
+            ``stable_steps``, as the official schedule). A hard switch with
+            ``stable_steps = F + S`` and ``first_stage_steps = S`` switches exactly when
+            a fade of ``F`` steps would start, and trains as long.
     """
 
-    def __init__(self, inner: Objective, fade_steps: int, stable_steps: int) -> None:
-        check_positive_int("fade_steps", fade_steps)
+    def __init__(self, inner: Objective, fade_steps: int, stable_steps: int,
+                 first_stage_steps: int | None = None) -> None:
+        if not isinstance(fade_steps, int) or fade_steps < 0:
+            raise ValueError(f"fade_steps must be an int >= 0 (0: a hard switch); "
+                             f"got {fade_steps!r}")
         check_positive_int("stable_steps", stable_steps)
+        if first_stage_steps is None:
+            first_stage_steps = stable_steps
+        check_positive_int("first_stage_steps", first_stage_steps)
         self.inner, self.fade_steps, self.stable_steps = inner, fade_steps, stable_steps
+        self.first_stage_steps = first_stage_steps
         self.d_reg_interval = inner.d_reg_interval
         self.g_reg_interval = inner.g_reg_interval
 
@@ -59,9 +74,10 @@ class Progressive(Objective):
 
     def schedule(self, step: int) -> tuple[int, float, bool]:
         """``(stage, alpha, fading)`` at generator step ``step`` (0 first)."""
-        if step < self.stable_steps:
+        if step < self.first_stage_steps:
             return 0, 1.0, False
-        stage, t = divmod(step - self.stable_steps, self.fade_steps + self.stable_steps)
+        stage, t = divmod(step - self.first_stage_steps,
+                          self.fade_steps + self.stable_steps)
         stage += 1
         if stage >= self.stages:  # fully grown: stay
             return self.stages - 1, 1.0, False
