@@ -340,3 +340,20 @@ def test_objective_errors_and_build():
     assert isinstance(game.pipeline, DiffAugment) and game.controller is None
     assert game.d_reg_interval == 16 and game.g_reg_interval == 4
     assert math.isclose(float(AdaController().ada_kimg), 500.0)
+
+
+# --- torch.compile-friendly: one graph, no host sync ----------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: DiffAugment("color,translation,cutout"),
+    lambda: AdaptiveAugment("blit,color,cutout", p=0.5),
+], ids=["diffaugment", "ada"])
+def test_pipeline_compiles_to_one_graph(make):
+    pipeline = make()
+    x = torch.rand(4, 3, 8, 8) * 2 - 1
+    compiled = torch.compile(pipeline, backend="aot_eager", fullgraph=True)
+    torch.manual_seed(0)
+    expected = pipeline(x)
+    torch.manual_seed(0)
+    torch.testing.assert_close(compiled(x), expected)
