@@ -116,6 +116,14 @@ SMALL: dict[str, Case] = {
         (BATCH,),
         "discriminator",
     ),
+    # a PatchGAN returns a map of patch logits (B, 1, H', W'), not one logit per
+    # sample: tests/test_models_pix2pix.py checks it
+    "patchgan_discriminator": Case(
+        dict(in_channels=4, num_layers=2, base_channels=4),
+        randn(BATCH, 4, 16, 16),
+        (BATCH, 1, 2, 2),  # 16 / 2**2 - 2
+        "patch_discriminator",
+    ),
     "progan_generator": Case(
         dict(z_dim=8, channels=3, resolution=16, fmap_base=64, fmap_max=16),
         randn(BATCH, 8),
@@ -129,6 +137,25 @@ SMALL: dict[str, Case] = {
         (BATCH,),
         "discriminator",
         inactive=("from_rgb.0.", "from_rgb.1."),
+    ),
+    # an image-to-image generator: tests/test_models_cyclegan.py covers the rest
+    "resnet_generator": Case(
+        dict(in_channels=1, out_channels=3, base_channels=4, num_blocks=2),
+        randn(BATCH, 1, 16, 16),
+        (BATCH, 3, 16, 16),
+        "translator",
+    ),
+    "srgan_discriminator": Case(
+        dict(in_channels=3, image_size=16, channels=4, hidden=8),
+        randn(BATCH, 3, 16, 16),
+        (BATCH,),
+        "discriminator",
+    ),
+    "srresnet_generator": Case(
+        dict(in_channels=3, upscale_factor=4, num_blocks=1, channels=4),
+        randn(BATCH, 3, 4, 4),
+        (BATCH, 3, 16, 16),
+        "translator",  # fed an LR image, not z
     ),
     "stylegan_generator": Case(
         dict(z_dim=8, w_dim=8, channels=3, resolution=8, fmap_base=32, fmap_max=8,
@@ -149,6 +176,16 @@ SMALL: dict[str, Case] = {
         randn(BATCH, 3, 16, 16),
         (BATCH,),
         "discriminator",
+    ),
+    # an image-to-image generator takes a source image, not z; dropout off here,
+    # since the tests below compare two forward passes in training mode
+    # (tests/test_models_pix2pix.py covers the dropout)
+    "unet_generator": Case(
+        dict(in_channels=1, out_channels=3, image_size=16, base_channels=4,
+             max_channels=8, dropout=0.0),
+        randn(BATCH, 1, 16, 16),
+        (BATCH, 3, 16, 16),
+        "translator",
     ),
     "mlp_generator": Case(
         dict(z_dim=3, out_dim=2, hidden=16, n_layers=2),

@@ -33,6 +33,20 @@ SHAPE_NAMES = ("circle", "square", "triangle")
 SUPERSAMPLING = 4  # shapes are drawn at 4x the resolution, then average-pooled
 
 
+def check_shape_arguments(
+    n: int, resolution: int, size_range: tuple[float, float]
+) -> tuple[float, float]:
+    """Check the arguments every shapes set shares; return ``size_range``'s ends."""
+    check_int_at_least("n", n, 1)
+    check_int_at_least("resolution", resolution, 8)
+    low, high = size_range
+    if not 0 < low <= high < 0.5:
+        raise ValueError(
+            f"size_range must satisfy 0 < low <= high < 0.5; got {size_range}"
+        )
+    return low, high
+
+
 def shapes(
     n: int = 2000,
     resolution: int = 32,
@@ -54,13 +68,7 @@ def shapes(
         "size": (n,), "x": (n,), "y": (n,)}`` with colours in [0, 1] and lengths as
         fractions of the image side.
     """
-    check_int_at_least("n", n, 1)
-    check_int_at_least("resolution", resolution, 8)
-    low, high = size_range
-    if not 0 < low <= high < 0.5:
-        raise ValueError(
-            f"size_range must satisfy 0 < low <= high < 0.5; got {size_range}"
-        )
+    low, high = check_shape_arguments(n, resolution, size_range)
     gen = torch.Generator().manual_seed(seed)
     label = torch.randint(len(SHAPE_NAMES), (n,), generator=gen)
     colour = 0.25 + 0.75 * torch.rand(n, 3, generator=gen)

@@ -1,6 +1,11 @@
 """Metrics for generative models, one file per metric."""
 
 from gan_lib.metrics.class_modes import ClassModeCoverage, class_mode_coverage
+from gan_lib.metrics.colour import (
+    colour_entropy,
+    mean_saturation,
+    palette_assignment,
+)
 from gan_lib.metrics.features import (
     FeatureExtractor,
     ModuleFeatureExtractor,
@@ -12,6 +17,12 @@ from gan_lib.metrics.fid import (
     fid_from_features,
     fid_from_statistics,
     frechet_distance,
+)
+from gan_lib.metrics.image_quality import (
+    psnr,
+    radial_power_spectrum,
+    spectral_distance,
+    ssim,
 )
 from gan_lib.metrics.inception_score import inception_score
 from gan_lib.metrics.kid import kid
@@ -34,6 +45,7 @@ __all__ = [
     "ModuleFeatureExtractor",
     "SlicedWassersteinDistances",
     "class_mode_coverage",
+    "colour_entropy",
     "density_coverage",
     "digits_cnn",
     "evaluate",
@@ -44,9 +56,15 @@ __all__ = [
     "inception_score",
     "kid",
     "laplacian_pyramid",
+    "mean_saturation",
     "mode_coverage",
+    "palette_assignment",
     "precision_recall",
+    "psnr",
+    "radial_power_spectrum",
     "reports_from_features",
     "sliced_wasserstein",
+    "spectral_distance",
+    "ssim",
     "swd",
 ]

@@ -6,8 +6,11 @@
 from gan_lib.models import (  # noqa: F401  (each file registers its models)
     biggan,
     conditional,
+    cyclegan,
     dcgan,
+    pix2pix,
     progan,
+    srgan,
     stylegan,
     toy,
 )

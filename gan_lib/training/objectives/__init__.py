@@ -14,10 +14,13 @@ from gan_lib.training.config import TrainConfig
 from gan_lib.training.objectives.adversarial import Adversarial
 from gan_lib.training.objectives.augmented import Augmented
 from gan_lib.training.objectives.biggan import BigGAN
+from gan_lib.training.objectives.cyclegan import CycleGAN
 from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, unwrap
 from gan_lib.training.objectives.feature_matching import FeatureMatching
+from gan_lib.training.objectives.pix2pix import Pix2Pix
 from gan_lib.training.objectives.progressive import Progressive
 from gan_lib.training.objectives.regularization import lazy_adam, samples_per_logit
+from gan_lib.training.objectives.srgan import SRGAN
 from gan_lib.training.objectives.stylegan2 import StyleGAN2
 from gan_lib.training.objectives.unrolled import Unrolled
 
@@ -43,8 +46,11 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "adversarial": Adversarial,
     "augmented": Augmented,
     "biggan": BigGAN,
+    "cyclegan": CycleGAN,
     "feature_matching": FeatureMatching,
+    "pix2pix": Pix2Pix,
     "progressive": Progressive,
+    "srgan": SRGAN,
     "stylegan2": StyleGAN2,
     "unrolled": Unrolled,
 }
@@ -68,9 +74,12 @@ __all__ = [
     "Augmented",
     "BigGAN",
     "Context",
+    "CycleGAN",
     "FeatureMatching",
     "Objective",
+    "Pix2Pix",
     "Progressive",
+    "SRGAN",
     "StyleGAN2",
     "Reals",
     "Terms",
