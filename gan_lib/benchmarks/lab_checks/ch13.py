@@ -1,4 +1,4 @@
-r"""Chapter 13's trained set-up: colourfulness of pix2pix on equal-luma shapes.
+r"""Chapter 13's trained set-ups: colourfulness on equal-luma shapes, edges -> digits.
 
 The lab calls these functions, so the sweep measures exactly the runs the lab asserts
 on. Budgets follow the active profile (:func:`gan_lib.profiles.budget`).
@@ -14,13 +14,25 @@ on. Budgets follow the active profile (:func:`gan_lib.profiles.budget`).
   L1 error on those interiors (the distortion), and which palette colour each image
   was painted in, with G's dropout on (its only noise) over several draws.
 
-The broken variant ``gan_term_off`` trains every set-up with ``gan_weight = 0`` (the
-adversarial term silently dropped, as by a zero weight or a detached loss): the
-cGAN + L1 runs are then L1 regressions and must fail the saturation-gain bound.
+* ``ch13.edges_to_digits``: the same networks (one channel in, one out) learn
+  :func:`gan_lib.data.paired.edges_to_digits` at 16 px with L1, L1 + cGAN
+  (:math:`\lambda = 100`) and the cGAN alone (:data:`DIGIT_SETUPS`); the offline
+  digits classifier (:func:`gan_lib.metrics.digits_classifier.load_digits_cnn`)
+  scores the translations of held-out edges by its accuracy, our stand-in for the
+  paper's FCN score, beside its accuracy on the real digits (the "ground truth" row
+  of the paper's Table 1) and on the raw edges.
+
+The broken variant ``gan_term_off`` of ``colourfulness`` trains every set-up with
+``gan_weight = 0`` (the adversarial term silently dropped, as by a zero weight or a
+detached loss): the cGAN + L1 runs are then L1 regressions and must fail the
+saturation-gain bound. Those of ``edges_to_digits`` are a generator that never
+learns (``frozen_generator``) and pairs whose targets were permuted against their
+sources (``shuffled_pairs``): both must fail the accuracy floors.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -30,6 +42,8 @@ from gan_lib.data.paired import (
     COLOUR_NAMES,
     EQUAL_LUMA_COLOURS,
     ColourShapes,
+    EdgeDigits,
+    edges_to_digits,
     grey_to_colour_shapes,
 )
 from gan_lib.metrics.colour import (
@@ -37,6 +51,12 @@ from gan_lib.metrics.colour import (
     mean_saturation,
     palette_assignment,
     palette_entropy,
+)
+from gan_lib.metrics.digits_classifier import (
+    DigitsTraining,
+    accuracy,
+    load_digits_cnn,
+    train_test_indices,
 )
 from gan_lib.models.pix2pix import PatchGAN, UNetGenerator
 from gan_lib.training import TrainConfig, train
@@ -225,5 +245,160 @@ COLOURFULNESS = register(Check(
             "(highest) 0.280", "(highest) 0.188", "ceilings 0.6 and 0.5 bits, far "
             "below the log2 3 = 1.585 of the true conditional; broken: "
             "gan_term_off <= 0.073")),
+    ),
+))
+
+
+# --- edges -> digits: a digits classifier as the stand-in for the FCN score -----------
+
+# name -> (l1_weight, gan_weight); the paper's Table 1 rows L1, L1 + cGAN, cGAN
+DIGIT_SETUPS: dict[str, tuple[float, float]] = {
+    "l1": (100.0, 0.0),
+    "cgan_l1": (100.0, 1.0),  # lambda = 100, Isola et al. (2017), Sec. 4.2
+    "cgan": (0.0, 1.0),
+}
+DIGIT_LABELS = {"l1": "L1", "cgan_l1": "L1 + cGAN (λ=100)", "cgan": "cGAN"}
+DIGIT_RESOLUTION = 16  # the U-Net's depth 4; the classifier is cached at 16 px
+
+
+def digit_steps() -> int:
+    return profiles.budget(smoke=100, cpu=300, gpu=2000)
+
+
+def digit_data(resolution: int = DIGIT_RESOLUTION) -> tuple[EdgeDigits, EdgeDigits]:
+    """Training and held-out edges -> digits pairs: the held-out fifth is the digits
+    classifier's own held-out split (:func:`train_test_indices`), so neither pix2pix
+    nor the classifier that scores it has seen those digits."""
+    data = edges_to_digits(resolution)
+    train_index, test_index = train_test_indices(
+        data.labels, DigitsTraining(resolution=resolution))
+
+    def pick(index: np.ndarray) -> EdgeDigits:
+        i = torch.from_numpy(index)
+        return EdgeDigits(data.edges[i], data.digits[i], data.labels[i])
+
+    return pick(train_index), pick(test_index)
+
+
+class FrozenGenerator(nn.Module):
+    """A generator that never learns: G runs under ``no_grad`` and a zero anchor
+    keeps the output on a graph, so the loop's backward and Adam step still run
+    (:class:`gan_lib.benchmarks.lab_checks.broken.Frozen`, for a G without ``z``)."""
+
+    def __init__(self, G: nn.Module) -> None:
+        super().__init__()
+        self.G = G
+        self.anchor = nn.Parameter(torch.zeros(()))
+
+    def forward(self, source: Tensor) -> Tensor:
+        with torch.no_grad():
+            out = self.G(source)
+        return out + 0.0 * self.anchor
+
+
+def train_digits(
+    name: str, train_set: EdgeDigits, seed: int = 0, variant: str = OK,
+    n_steps: int | None = None,
+) -> nn.Module:
+    """Train one of :data:`DIGIT_SETUPS` on edges -> digits; returns G.
+
+    Variants: ``frozen_generator`` (G never moves) and ``shuffled_pairs`` (the
+    targets permuted against the sources, as by a loader that shuffles two lists
+    independently: the pairing, hence the condition, is lost)."""
+    l1_weight, gan_weight = DIGIT_SETUPS[name]
+    torch.manual_seed(seed)
+    size = train_set.edges.shape[-1]
+    G = UNetGenerator(1, 1, size, base_channels=BASE_CHANNELS,
+                      max_channels=4 * BASE_CHANNELS)
+    D = PatchGAN(1 + 1, num_layers=PATCH_LAYERS, base_channels=BASE_CHANNELS)
+    targets = train_set.digits
+    if variant == "shuffled_pairs":
+        order = torch.randperm(len(targets), generator=torch.Generator().manual_seed(
+            seed))
+        targets = targets[order]
+    trained = FrozenGenerator(G) if variant == "frozen_generator" else G
+    config = TrainConfig(
+        steps=digit_steps() if n_steps is None else n_steps, batch_size=BATCH,
+        lr_g=LR, lr_d=LR, betas_g=BETAS, betas_d=BETAS, seed=seed, device="cpu",
+        progress=False, log_every=25,
+    )
+    result = train(trained, D, (train_set.edges, targets), config,
+                   objective=Pix2Pix(l1_weight=l1_weight, gan_weight=gan_weight))
+    return result.G.eval()
+
+
+@torch.no_grad()
+def digit_scores(
+    classifier: nn.Module, images: Tensor, test: EdgeDigits
+) -> dict[str, float]:
+    """The classifier's accuracy on ``images`` against the held-out labels, and the
+    mean absolute error to the held-out digits (in [-1, 1] units)."""
+    return {
+        "accuracy": accuracy(classifier, images, test.labels),
+        "l1": (images - test.digits).abs().double().mean().item(),
+    }
+
+
+def run_digits(seed: int = 0, variant: str = OK) -> dict[str, dict]:
+    """Every set-up of :data:`DIGIT_SETUPS`: ``{name: {"G", "images", "scores"}}``,
+    with ``"ground_truth"`` (the real held-out digits), ``"edges"`` (the raw inputs)
+    and ``"test"``."""
+    train_set, test = digit_data()
+    classifier, _ = load_digits_cnn(test.digits.shape[-1])
+    out: dict[str, dict] = {}
+    for name in DIGIT_SETUPS:
+        G = train_digits(name, train_set, seed, variant)
+        with torch.no_grad():
+            images = G(test.edges)  # (N, 1, R, R), dropout off
+        out[name] = {"G": G, "images": images,
+                     "scores": digit_scores(classifier, images, test)}
+    out["ground_truth"] = {"images": test.digits,
+                           "scores": digit_scores(classifier, test.digits, test)}
+    out["edges"] = {"images": test.edges,
+                    "scores": digit_scores(classifier, test.edges, test)}
+    out["test"] = {"data": test}
+    return out
+
+
+def digit_quantities(runs: dict[str, dict]) -> dict[str, float]:
+    """Accuracy and L1 error of every row of the table (set-ups, truth, edges)."""
+    values = {}
+    for name in (*DIGIT_SETUPS, "ground_truth", "edges"):
+        for key, value in runs[name]["scores"].items():
+            values[f"{key}_{name}"] = value
+    return values
+
+
+def _run_edges_to_digits(seed: int, variant: str) -> dict[str, float]:
+    return digit_quantities(run_digits(seed, variant))
+
+
+DIGIT_NOTE = ("sweep: ../lab_checks, check ch13.edges_to_digits; worst over 30 smoke "
+              "runs (10 seeds x 3 CPU kernels) {}, over 12 cpu runs (4 x 3) {}; {}")
+EDGES_TO_DIGITS = register(Check(
+    lab="ch13", name="edges_to_digits",
+    run=_run_edges_to_digits,
+    description="pix2pix (U-Net, 16x16 PatchGAN) edges -> digits at 16 px: L1, "
+                "L1 + cGAN (lambda 100), cGAN; the offline digits classifier's "
+                "accuracy on the translated held-out edges (the FCN-score stand-in) "
+                "beside the real digits' and the raw edges', and the L1 error",
+    variants=("frozen_generator", "shuffled_pairs"),
+    quantities=tuple(
+        f"{key}_{name}" for name in (*DIGIT_SETUPS, "ground_truth", "edges")
+        for key in ("accuracy", "l1")
+    ),
+    bounds=(
+        Bound("accuracy_l1", ">=", smoke=0.7, cpu=0.8, note=DIGIT_NOTE.format(
+            0.819, 0.903, "floors 0.7 and 0.8 (real digits 0.983, raw edges 0.461); "
+            "broken: frozen 0.097, shuffled pairs 0.097")),
+        Bound("accuracy_cgan_l1", ">=", smoke=0.7, cpu=0.8, note=DIGIT_NOTE.format(
+            0.819, 0.917, "floors 0.7 and 0.8; broken: frozen 0.097, shuffled pairs "
+            "<= 0.103")),
+        Bound("accuracy_cgan", ">=", smoke=0.45, cpu=0.7, note=DIGIT_NOTE.format(
+            0.592, 0.839, "floors 0.45 and 0.7; broken: frozen 0.097, shuffled "
+            "pairs <= 0.150")),
+        Bound("l1_cgan_l1", "<=", smoke=0.2, cpu=0.15, note=DIGIT_NOTE.format(
+            "(highest) 0.134", "(highest) 0.094", "ceilings 0.2 and 0.15 (in [-1, 1] "
+            "units); broken: frozen >= 0.677, shuffled pairs >= 0.309")),
     ),
 ))
