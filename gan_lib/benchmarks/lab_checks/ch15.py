@@ -44,6 +44,7 @@ from gan_lib.data.super_resolution import (
 )
 from gan_lib.metrics.image_quality import psnr, spectral_distance, ssim
 from gan_lib.models.srgan import SRGANDiscriminator, SRResNet, interpolate_networks
+from gan_lib.models.vgg_features import vgg19_features, vgg19_weights_available
 from gan_lib.training import TrainConfig, train
 from gan_lib.training.objectives.srgan import ADAM_BETAS, SRGAN, fit_content
 
@@ -280,6 +281,33 @@ def train_patch_features(
     with torch.no_grad():
         accuracy = (net(pairs.hr).argmax(dim=1) == pairs.source).float().mean().item()
     return net.features.requires_grad_(False).eval(), accuracy
+
+
+class GreyToRGB(nn.Module):
+    """``(B, 1, H, W) -> (B, 3, H, W)``: a grey patch as the RGB image VGG expects."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 4 or x.shape[1] != 1:
+            raise ValueError(f"x must be (B, 1, H, W) grey patches; got {tuple(x.shape)}")
+        return x.expand(-1, 3, -1, -1)
+
+
+def content_features(
+    pairs: SRPairs, seed: int = 0, cache_dir: str | None = None
+) -> tuple[nn.Module, str]:
+    r""":math:`\phi` of the feature content loss and what it is.
+
+    In the ``gpu`` profile, when torchvision's VGG19 weights are already cached
+    (:func:`~gan_lib.models.vgg_features.vgg19_weights_available`; nothing is
+    downloaded), ESRGAN's choice: VGG19's ``conv5_4`` before the activation, on the
+    grey patches repeated to three channels. Otherwise (every offline profile) the
+    small CNN of :func:`train_patch_features`, trained here on the training patches.
+    """
+    if profiles.current() == "gpu" and vgg19_weights_available(cache_dir):
+        vgg = vgg19_features("conv5_4", cache_dir=cache_dir)
+        return nn.Sequential(GreyToRGB(), vgg).eval(), "VGG19 conv5_4 (ImageNet weights)"
+    phi, accuracy = train_patch_features(pairs, seed=seed)
+    return phi, f"a CNN trained here (training accuracy {accuracy:.2f}, chance {1 / 9:.2f})"
 
 
 def train_gan_features(
