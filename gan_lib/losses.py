@@ -39,6 +39,20 @@ class LossPair(NamedTuple):
     g_loss: LossFn
 
 
+def patch_logits(logits: Tensor) -> Tensor:
+    """D's output as one float32 logit per judged region, flat: ``(B,)`` and ``(B, 1)``
+    stay one per image; a PatchGAN map ``(B, 1, h, w)`` or ``(B, h, w)`` becomes
+    ``(B h w,)``, so every loss below, a mean, averages over patches and images alike
+    (pix2pix, CycleGAN and SRGAN call it)."""
+    ok = logits.dim() in (1, 3) or (logits.dim() in (2, 4) and logits.shape[1] == 1)
+    if not ok:
+        raise ValueError(
+            "D must return logits (B,), (B, 1), or a patch map (B, 1, h, w) / "
+            f"(B, h, w); got {tuple(logits.shape)}"
+        )
+    return logits.float().reshape(-1)
+
+
 def _check_logits(real_logits: Tensor, fake_logits: Tensor, paired: bool = False) -> None:
     for name, t in (("real_logits", real_logits), ("fake_logits", fake_logits)):
         if not isinstance(t, Tensor):

@@ -12,7 +12,8 @@ from gan_lib.data.unpaired import UnpairedSource, ring_source
 from gan_lib.models.pix2pix import PatchGAN
 from gan_lib.training import TrainConfig, train
 from gan_lib.training.objectives import CycleGAN, build
-from gan_lib.training.objectives.cyclegan import l1, patch_logits
+from gan_lib.losses import patch_logits
+from gan_lib.training.objectives.cyclegan import l1
 
 
 class Scale(nn.Module):

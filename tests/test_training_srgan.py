@@ -13,7 +13,8 @@ from torch import nn
 from gan_lib import losses, models
 from gan_lib.training import TrainConfig, train
 from gan_lib.training.objectives import SRGAN, Context, build
-from gan_lib.training.objectives.srgan import fit_content, flatten_logits
+from gan_lib.losses import patch_logits as flatten_logits
+from gan_lib.training.objectives.srgan import fit_content
 
 
 def networks(seed: int = 0):

@@ -25,7 +25,7 @@ weight of 5 on each identity L1.
 
 A PatchGAN discriminator returns a map of logits ``(B, 1, h, w)``; the losses see it
 flattened to ``(B h w,)``, so they average over patches and samples alike
-(:func:`patch_logits`). The term names are those of the history: ``adversarial_A``,
+(:func:`gan_lib.losses.patch_logits`). The term names are those of the history: ``adversarial_A``,
 ``adversarial_B``, ``cycle_A``, ``cycle_B``, ``identity_A``, ``identity_B`` (the
 suffix names the domain of the image a term judges or reconstructs).
 
@@ -52,13 +52,6 @@ DISCRIMINATORS = ("A", "B")
 # gan_lib's least-squares G loss is 1/2 E[(T - 1)^2]; CycleGAN's (Sec. 4, and MSELoss
 # in the official networks.GANLoss) is E[(T - 1)^2]: twice it, to keep lambda's scale.
 _GENERATOR_SCALE = {"least_squares": 2.0}
-
-
-def patch_logits(logits: Tensor) -> Tensor:
-    """Logits of any shape (``(B,)``, ``(B, 1)``, a PatchGAN map ``(B, 1, h, w)``)
-    as one flat vector ``(B h w,)`` in float32: one logit per patch, so a loss's
-    mean averages over patches and samples."""
-    return logits.float().reshape(-1)
 
 
 def l1(x: Tensor, target: Tensor) -> Tensor:
@@ -139,7 +132,7 @@ class CycleGAN(Objective):
 
     def discriminate(self, domain: str, x: Tensor) -> Tensor:
         """``D[domain](x)`` flattened to one logit per patch, ``(B h w,)``."""
-        return patch_logits(unwrap(self.context.D)[domain](x))
+        return losses.patch_logits(unwrap(self.context.D)[domain](x))
 
     # --- the steps ------------------------------------------------------------------
 

@@ -98,7 +98,7 @@ class Pix2Pix(Objective):
         """Patch logits of ``(source, image)``, flattened: ``(B, 1, h, w) ->
         (B h w,)``."""
         pair = torch.cat([source, image], dim=1) if self.conditional else image
-        return D(pair).float().flatten()  # (B * h * w,)
+        return losses.patch_logits(D(pair))  # (B * h * w,)
 
     def discriminator_loss(self, reals: Reals, d_step: int) -> Terms:
         c = self.context

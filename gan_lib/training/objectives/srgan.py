@@ -19,7 +19,7 @@ No pretrained VGG loads offline, so ``features`` is any frozen ``nn.Module`` map
 images to feature maps; Chapter 15 trains a small one. A discriminator that returns a
 map of patch logits ``(B, 1, h, w)`` (or ``(B, h, w)``) is scored per patch: the map
 is flattened to ``(B h w,)`` so every loss averages over patches
-(:func:`flatten_logits`).
+(:func:`gan_lib.losses.patch_logits`).
 
 :func:`fit_content` is SRGAN's first stage: the generator alone trained on the
 content loss (SRResNet-MSE), the initialization of the GAN stage.
@@ -41,19 +41,6 @@ from gan_lib.training.objectives.base import Context, Objective, Reals, Terms, u
 Content = Literal["pixel", "features"]
 ADVERSARIAL_WEIGHT = 1e-3  # Ledig et al. (2017), Eq. 3: l_X + 10^-3 l_Gen
 ADAM_BETAS = (0.9, 0.999)  # Ledig et al. (2017), Sec. 3.2: Adam, beta1 = 0.9
-
-
-def flatten_logits(logits: Tensor) -> Tensor:
-    """D's output as one logit per judged region: ``(B,)`` and ``(B, 1)`` stay
-    per image, a patch map ``(B, 1, h, w)`` or ``(B, h, w)`` becomes ``(B h w,)``."""
-    if logits.dim() == 1 or (logits.dim() == 2 and logits.shape[1] == 1):
-        return logits.reshape(-1)
-    if logits.dim() == 3 or (logits.dim() == 4 and logits.shape[1] == 1):
-        return logits.reshape(-1)
-    raise ValueError(
-        "D must return logits (B,), (B, 1), or a patch map (B, 1, h, w) / (B, h, w); "
-        f"got {tuple(logits.shape)}"
-    )
 
 
 class SRGAN(Objective):
@@ -131,8 +118,8 @@ class SRGAN(Objective):
         with torch.no_grad(), c.autocast():
             sr = c.G(lr)  # (B, C, H, W)
         with c.autocast():
-            real_logits = flatten_logits(c.D(hr)).float()
-            fake_logits = flatten_logits(c.D(sr)).float()
+            real_logits = losses.patch_logits(c.D(hr))
+            fake_logits = losses.patch_logits(c.D(sr))
         return {"adversarial": self.d_loss_fn(real_logits, fake_logits)}
 
     def generator_loss(self, reals: Reals, g_step: int) -> Terms:
@@ -143,10 +130,10 @@ class SRGAN(Objective):
             sr = c.G(lr)
             terms = {"content": self.content_loss(sr, hr)}
             if self.adversarial_weight > 0:
-                fake_logits = flatten_logits(D(sr)).float()
+                fake_logits = losses.patch_logits(D(sr))
                 real_logits = fake_logits  # only the relativistic loss reads D(hr)
                 if self.relativistic:
-                    real_logits = flatten_logits(D(hr)).float()
+                    real_logits = losses.patch_logits(D(hr))
                 terms["adversarial"] = self.adversarial_weight * self.g_loss_fn(
                     real_logits, fake_logits
                 )
